@@ -1,0 +1,182 @@
+"""The ``educonnect`` command (DESIGN §2, CLI contract)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from conf.loader import HOME_ENV, ConfigError, home_from_env, load_settings
+from directory import DirectoryError, SlapdNotInstalled
+from directory.embedded import EmbeddedSlapd
+
+USAGE_ERROR = 2
+
+
+def _settings(ctx: click.Context):
+    """Load and validate the settings once per command; exit 2 listing every problem."""
+    if "settings" not in ctx.obj:
+        try:
+            ctx.obj["settings"] = load_settings(ctx.obj["home"])
+        except ConfigError as exc:
+            click.echo("Invalid configuration:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  - {problem}", err=True)
+            ctx.exit(USAGE_ERROR)
+    return ctx.obj["settings"]
+
+
+def _embedded(ctx: click.Context) -> EmbeddedSlapd:
+    settings = _settings(ctx)
+    if settings.directory.uris or not settings.directory.embedded.enabled:
+        raise click.ClickException("this home uses an external directory (directory.uris): "
+                                   "there is no embedded slapd to manage")
+    return EmbeddedSlapd.from_settings(settings)
+
+
+def _fail(exc: Exception, code: int = 1):
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help=f"Data folder (default: ${HOME_ENV} or ./var).")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """EduConnect: identity provider for schools (SAML2, CAS) over an LDAP directory."""
+    home = (home or home_from_env()).absolute()
+    os.environ[HOME_ENV] = str(home)  # inherited by gunicorn workers and subprocesses
+    ctx.ensure_object(dict)["home"] = home
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Move an existing home aside (it is kept) and create a new one.")
+@click.option("--ldap-port", type=int, default=None, help="Loopback port of the embedded slapd.")
+@click.option("--http-port", type=int, default=None, help="Port of the web server.")
+@click.pass_context
+def init(ctx: click.Context, force: bool, ldap_port: int | None, http_port: int | None) -> None:
+    """Create the data folder: configuration, SAML keys, directory with schema and base tree."""
+    from idp.home import HomeExists, initialize
+    home = ctx.obj["home"]
+    if force and (home / "ldap").exists():
+        try:
+            _embedded(ctx).stop()
+        except (DirectoryError, click.ClickException):
+            pass
+        ctx.obj.pop("settings", None)
+    try:
+        moved = initialize(home, force=force, overrides=_port_overrides(ldap_port, http_port))
+    except HomeExists as exc:
+        _fail(exc)
+    except ConfigError as exc:
+        _fail(exc, USAGE_ERROR)
+    except SlapdNotInstalled as exc:
+        _fail(exc)
+    except DirectoryError as exc:
+        _fail(exc)
+    if moved:
+        click.echo(f"The previous home was moved to {moved}.")
+    click.echo(f"Created {home}.")
+
+
+def _port_overrides(ldap_port: int | None, http_port: int | None) -> dict:
+    overrides: dict[str, dict] = {}
+    if http_port:
+        overrides["server"] = {"port": http_port, "base_url": f"http://127.0.0.1:{http_port}"}
+    if ldap_port:
+        overrides["directory.embedded"] = {"port": ldap_port}
+    return overrides
+
+
+@main.group()
+def directory() -> None:
+    """The embedded slapd: start, stop, status."""
+
+
+@directory.command("start")
+@click.pass_context
+def directory_start(ctx: click.Context) -> None:
+    """Start the embedded slapd and wait until it answers."""
+    try:
+        status = _embedded(ctx).start()
+    except DirectoryError as exc:
+        _fail(exc)
+    click.echo(f"Directory {status}")
+
+
+@directory.command("stop")
+@click.pass_context
+def directory_stop(ctx: click.Context) -> None:
+    """Stop the embedded slapd."""
+    try:
+        stopped = _embedded(ctx).stop()
+    except DirectoryError as exc:
+        _fail(exc)
+    click.echo("Directory stopped." if stopped else "Directory was not running.")
+
+
+@directory.command("status")
+@click.pass_context
+def directory_status(ctx: click.Context) -> None:
+    """Say whether the embedded slapd runs (exit 0) or not (exit 3)."""
+    status = _embedded(ctx).status()
+    click.echo(f"Directory {status}")
+    if not status.running:
+        ctx.exit(3)
+
+
+def _ensure_directory(ctx: click.Context) -> None:
+    settings = _settings(ctx)
+    if settings.directory.embedded.enabled and not settings.directory.uris:
+        try:
+            status = EmbeddedSlapd.from_settings(settings).start()
+        except DirectoryError as exc:
+            _fail(exc)
+        click.echo(f"Directory {status}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default: server.host).")
+@click.option("--port", type=int, default=None, help="Listen port (default: server.port).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: server.workers).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the web application under gunicorn (starting the embedded slapd if needed)."""
+    from idp.server import serve as run
+    _ensure_directory(ctx)
+    settings = _settings(ctx)
+    click.echo(f"Serving on {settings.server.base_url}")
+    run(settings, host, port, workers)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.pass_context
+def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Everything at once on the embedded default: init (if needed), directory, web server."""
+    from idp.home import initialize
+    from idp.server import serve as run
+    home = ctx.obj["home"]
+    if not (home / "educonnect.toml").exists():
+        try:
+            initialize(home)
+        except (ConfigError, DirectoryError) as exc:
+            _fail(exc)
+        click.echo(f"Created {home}.")
+    _ensure_directory(ctx)
+    settings = _settings(ctx)
+    base = settings.server.base_url
+    click.echo("")
+    click.echo("EduConnect demo is starting:")
+    click.echo(f"  health:   {base}/healthz")
+    click.echo(f"  metrics:  {base}/metrics")
+    click.echo(f"  data:     {home}")
+    click.echo("")
+    run(settings, host, port, None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
