@@ -127,14 +127,19 @@ def directory_status(ctx: click.Context) -> None:
         ctx.exit(3)
 
 
-def _ensure_directory(ctx: click.Context) -> None:
+def _ensure_directory(ctx: click.Context) -> EmbeddedSlapd | None:
+    """Start the embedded slapd unless it runs; return it if this call started it."""
     settings = _settings(ctx)
-    if settings.directory.embedded.enabled and not settings.directory.uris:
-        try:
-            status = EmbeddedSlapd.from_settings(settings).start()
-        except DirectoryError as exc:
-            _fail(exc)
-        click.echo(f"Directory {status}")
+    if not settings.directory.embedded.enabled or settings.directory.uris:
+        return None
+    server = EmbeddedSlapd.from_settings(settings)
+    was_running = server.status().running
+    try:
+        status = server.start()
+    except DirectoryError as exc:
+        _fail(exc)
+    click.echo(f"Directory {status}")
+    return None if was_running else server
 
 
 @main.command()
@@ -166,7 +171,7 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
         except (ConfigError, DirectoryError) as exc:
             _fail(exc)
         click.echo(f"Created {home}.")
-    _ensure_directory(ctx)
+    started = _ensure_directory(ctx)
     settings = _settings(ctx)
     base = settings.server.base_url
     click.echo("")
@@ -174,8 +179,14 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     click.echo(f"  health:   {base}/healthz")
     click.echo(f"  metrics:  {base}/metrics")
     click.echo(f"  data:     {home}")
+    click.echo("Stop with Ctrl-C.")
     click.echo("")
-    run(settings, host, port, None)
+    try:
+        run(settings, host, port, None)
+    finally:
+        if started is not None:
+            started.stop()
+            click.echo("Directory stopped.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,7 +3,6 @@ and manager), a clean directory per test, settings pointing at both."""
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,7 @@ from conf.loader import load_settings
 from directory import open_directory
 from directory.embedded import EmbeddedSlapd
 from idp.home import initialize
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="session")

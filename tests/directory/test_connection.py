@@ -9,7 +9,7 @@ from directory import (Directory, EntryAlreadyExists, EntryNotFound, Insufficien
                        filter_format, open_directory)
 from directory.models import AccountState, Person, PersonKind
 from directory.tree import Tree
-from tests.conftest import free_port
+from tests.servers import free_port
 
 
 def pupil(tree: Tree, uid: str, sn: str = "MARTIN", **extra) -> tuple[str, dict]:

@@ -9,7 +9,7 @@ import pytest
 
 from conf.loader import load_settings
 from directory import open_directory
-from tests.conftest import free_port
+from tests.servers import free_port
 
 
 def cli(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
