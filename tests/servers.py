@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 REDIS_BINARY = "redis-server"
 START_DEADLINE = 10.0
@@ -115,7 +116,7 @@ class RedisServer:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> RedisServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 JSON: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool
 """A storable value: anything :func:`json.dumps` accepts, except ``None``."""
@@ -159,7 +159,7 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Release the backend's connections; the store must not be used afterwards."""
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

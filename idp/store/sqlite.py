@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +96,29 @@ DELETE FROM store_index WHERE (name, member) IN (
 _INHERITED: list[sqlite3.Connection] = []
 
 
+class _ThreadConnection:
+    """One thread's connection, held only by that thread's local storage.
+
+    When the thread ends, its local storage is cleared and a finalizer closes the connection.
+    """
+
+    __slots__ = ("connection", "pid", "__weakref__")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+
+def _release(open_connections: dict[int, sqlite3.Connection], number: int,
+             connection: sqlite3.Connection, pid: int) -> None:
+    """Close a connection whose thread has ended; park it instead in a forked child."""
+    open_connections.pop(number, None)
+    if os.getpid() == pid:
+        connection.close()
+    else:
+        _INHERITED.append(connection)
+
+
 def prefix_upper_bound(prefix: str) -> str | None:
     """Return the smallest string greater than every string starting with ``prefix``.
 
@@ -141,9 +165,10 @@ class SqliteStore(Store):
         self.path = Path(path)
         self._timeout = timeout
         self._clock = clock
-        self._lock = threading.Lock()
+        self._local = threading.local()
         self._pid = os.getpid()
-        self._connections: dict[int, sqlite3.Connection] = {}
+        self._open: dict[int, sqlite3.Connection] = {}
+        self._numbers = itertools.count()
         self._schema_ready = False
         self._closed = False
         self._writes = itertools.count(1)
@@ -159,43 +184,37 @@ class SqliteStore(Store):
         """Return this thread's connection, opening it (and the schema) on first use."""
         if self._closed:
             raise StoreError("the sqlite store is closed")
+        holder: _ThreadConnection | None = getattr(self._local, "holder", None)
+        if holder is not None and holder.pid == os.getpid():
+            return holder.connection
         if os.getpid() != self._pid:
             self._after_fork()
-        ident = threading.current_thread().ident
-        assert ident is not None
-        connection = self._connections.get(ident)
-        if connection is None:
-            connection = self._open_connection()
-            with self._lock:
-                self._forget_dead_threads()
-                self._connections[ident] = connection
-        return connection
+        holder = _ThreadConnection(self._open_connection())
+        number = next(self._numbers)
+        self._open[number] = holder.connection
+        weakref.finalize(holder, _release, self._open, number, holder.connection, holder.pid)
+        self._local.holder = holder
+        return holder.connection
 
     def _after_fork(self) -> None:
-        """Drop the parent's connections (without closing them) in a forked child."""
-        self._lock = threading.Lock()
-        _INHERITED.extend(self._connections.values())
-        self._connections = {}
+        """In a forked child, park the parent's connections: they are never used nor closed."""
+        inherited, self._open = self._open, {}
+        _INHERITED.extend(inherited.values())
         self._pid = os.getpid()
 
-    def _forget_dead_threads(self) -> None:
-        """Close the connections of threads that have ended (called with the lock held)."""
-        alive = {thread.ident for thread in threading.enumerate()}
-        for ident in [i for i in self._connections if i not in alive]:
-            self._connections.pop(ident).close()
-
     def _open_connection(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
-        try:
-            with self._translate():
+        """Open a connection in autocommit mode (each statement is its own transaction)."""
+        with self._translate():
+            connection = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+            try:
                 connection.execute("PRAGMA synchronous = NORMAL")
                 if not self._schema_ready:
                     self._create_schema(connection)
                     self._schema_ready = True
-        except BaseException:
-            connection.close()
-            raise
+            except BaseException:
+                connection.close()
+                raise
         return connection
 
     @staticmethod
@@ -327,6 +346,7 @@ class SqliteStore(Store):
         """Delete every key starting with ``prefix``; return how many live keys were deleted."""
         check_name(prefix, "prefix")
         bound = prefix_upper_bound(prefix)
+        params: tuple[str, ...]
         if bound is None:
             sql, params = "DELETE FROM store_entry WHERE key >= ? RETURNING expires", (prefix,)
         else:
@@ -388,9 +408,9 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         """Close every connection this process opened; the store must not be used afterwards."""
-        with self._lock:
-            self._closed = True
-            if os.getpid() == self._pid:
-                for connection in self._connections.values():
+        self._closed = True
+        if os.getpid() == self._pid:
+            for number in list(self._open):
+                connection = self._open.pop(number, None)
+                if connection is not None:
                     connection.close()
-            self._connections = {}

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 import redis
@@ -65,21 +66,23 @@ def redis_client(redis_instance: RedisServer) -> Iterator[redis.Redis]:
     client.close()
 
 
-def make_settings(home: Path, backend: str, redis_url: str = "redis://127.0.0.1:6379/0",
-                  **store: object) -> Settings:
+def make_settings(home: Path, backend: Literal["sqlite", "redis"],
+                  redis_url: str = "redis://127.0.0.1:6379/0", **store: Any) -> Settings:
     """Settings whose store is ``backend``, with ``home`` as the data folder."""
     return Settings(home=home, store=StoreSettings(
         backend=backend, redis_url=redis_url, key_prefix=KEY_PREFIX, **store))
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def backend(request: pytest.FixtureRequest) -> str:
+def backend(request: pytest.FixtureRequest) -> Literal["sqlite", "redis"]:
     """The name of the backend under test."""
-    return str(request.param)
+    name: Literal["sqlite", "redis"] = request.param
+    return name
 
 
 @pytest.fixture
-def store_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def store_settings(backend: Literal["sqlite", "redis"], tmp_path: Path,
+                   request: pytest.FixtureRequest) -> Settings:
     """Settings pointing at the backend under test (Redis started on first need)."""
     if backend == "redis":
         request.getfixturevalue("redis_client")  # flush after the test
