@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 
 class Section(BaseModel):
@@ -106,6 +106,93 @@ class LoggingSettings(Section):
     """``json``: one JSON object per line (for log collectors); ``text``: for a terminal."""
 
 
+class PasswordPolicySettings(Section):
+    min_length: int = Field(8, ge=6, le=64)
+    """Fewest characters a chosen password may have."""
+    max_length: int = Field(128, ge=16, le=1024)
+    """Most characters a chosen password may have (bounds the work of hashing it)."""
+    lowercase: bool = True
+    """Require at least one lower-case letter."""
+    uppercase: bool = True
+    """Require at least one upper-case letter."""
+    digit: bool = True
+    """Require at least one digit."""
+    special: bool = False
+    """Require at least one character that is neither a letter nor a digit (``!``, ``?``, ``#``...)."""
+
+
+class AccountsSettings(Section):
+    argon2_time_cost: int = Field(2, ge=1, le=100)
+    """Argon2id passes over memory for every password hash (OWASP: 2 with 19 MiB). Existing
+    hashes made with other parameters are re-made transparently at the next login."""
+    argon2_memory_cost: int = Field(19456, ge=8, le=4 * 1024 * 1024)
+    """Argon2id memory per hash, in KiB (OWASP: 19456, i.e. 19 MiB)."""
+    argon2_parallelism: int = Field(1, ge=1, le=16)
+    """Argon2id lanes (threads) per hash (OWASP: 1)."""
+    provisional_length: int = Field(10, ge=8, le=32)
+    """Characters of a provisional password issued by the school (unambiguous letters and
+    digits, about 5.8 bits each)."""
+    provisional_validity_months: int = Field(3, ge=1, le=12)
+    """Months a provisional password stays valid after it is issued."""
+    absent_grace_days: int = Field(120, ge=0)
+    """Days an account keeps working after a complete load first found its person absent
+    from every export (``educonnectAbsentSince``); covers the summer between two schools."""
+    activation_timeout: int = Field(1200, ge=60)
+    """Seconds allowed to finish the activation after a login with a provisional password."""
+    activation_attempts: int = Field(5, ge=1, le=20)
+    """Wrong birth dates accepted during one activation before a new login is required."""
+    password_eleve: PasswordPolicySettings = PasswordPolicySettings(
+        min_length=8, lowercase=True, uppercase=False, digit=True, special=False)
+    """Password rules for pupils."""
+    password_responsable: PasswordPolicySettings = PasswordPolicySettings(
+        min_length=10, lowercase=True, uppercase=True, digit=True, special=True)
+    """Password rules for legal representatives."""
+
+    @model_validator(mode="after")
+    def _enough_memory_per_lane(self) -> "AccountsSettings":
+        if self.argon2_memory_cost < 8 * self.argon2_parallelism:
+            raise ValueError("argon2_memory_cost must be at least 8 KiB per lane "
+                             "(8 × argon2_parallelism)")
+        return self
+
+
+class SessionSettings(Section):
+    cookie_name: str = Field("educonnect_session", pattern=r"^[A-Za-z0-9_]{1,64}$")
+    """Name of the session cookie (prefixed with ``__Host-`` when ``server.base_url`` is https)."""
+    idle_timeout: int = Field(1800, ge=30)
+    """Seconds without any request after which a session ends (shared school computers)."""
+    absolute_timeout: int = Field(28800, ge=60)
+    """Seconds after the login after which a session ends whatever the activity."""
+    resume_timeout: int = Field(1800, ge=30)
+    """Seconds a protocol request (SAML, CAS) waits for the login it asked for."""
+
+
+class ThrottleSettings(Section):
+    window: int = Field(3600, ge=10)
+    """Seconds of the fixed window over which failed logins are counted."""
+    identifier_free_attempts: int = Field(5, ge=1)
+    """Failed logins on one identifier, within a window, before delays start."""
+    identifier_base_delay: float = Field(30.0, gt=0)
+    """First delay imposed on an identifier, in seconds; it doubles at each further failure."""
+    address_free_attempts: int = Field(60, ge=1)
+    """Failed logins from one client address (IPv6: its /64), within a window, before delays
+    start. Generous: a whole school often shares one address."""
+    address_base_delay: float = Field(5.0, gt=0)
+    """First delay imposed on a client address, in seconds; it doubles at each further failure."""
+    max_delay: float = Field(900.0, gt=0)
+    """Longest delay ever imposed, in seconds: an account is never locked for good."""
+
+
+class AttributesSettings(Section):
+    ine_hash_key: SecretStr = SecretStr("")
+    """Key of the keyed hash released as ``FrEduCtEleveINEHash`` (a pupil's INE is never
+    released in clear). Set by ``educonnect init``; override with
+    ``EDUCONNECT_ATTRIBUTES__INE_HASH_KEY``. Must be identical on every node and never change:
+    services match pupils on this hash."""
+    timezone: str = "Europe/Paris"
+    """Time zone of the ``FrEduCtDateConnexion`` value."""
+
+
 class Settings(Section):
     home: Path = Path("var")
     """The data folder (``EDUCONNECT_HOME``); set by the loader, not by the file."""
@@ -113,6 +200,10 @@ class Settings(Section):
     directory: DirectorySettings = DirectorySettings()
     store: StoreSettings = StoreSettings()
     logging: LoggingSettings = LoggingSettings()
+    attributes: AttributesSettings = AttributesSettings()
+    accounts: AccountsSettings = AccountsSettings()
+    session: SessionSettings = SessionSettings()
+    throttle: ThrottleSettings = ThrottleSettings()
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path against the home folder."""

@@ -57,6 +57,7 @@ def initialize(home: Path, *, force: bool = False,
         tables: dict[str, dict[str, Any]] = {
             "server": {"secret_key": secrets.token_urlsafe(48)},
             "directory": {"bind_password": idp_password, "loader_bind_password": loader_password},
+            "attributes": {"ine_hash_key": secrets.token_urlsafe(32)},
         }
         for table, values in (overrides or {}).items():
             tables.setdefault(table, {}).update(values)
