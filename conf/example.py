@@ -26,6 +26,8 @@ def _value(value) -> str:
         return '""  # secret'
     if isinstance(value, Path):
         return json.dumps(str(value))
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items()) + " }"
     return json.dumps(value)
 
 

@@ -181,6 +181,11 @@ class ThrottleSettings(Section):
     """First delay imposed on a client address, in seconds; it doubles at each further failure."""
     max_delay: float = Field(900.0, gt=0)
     """Longest delay ever imposed, in seconds: an account is never locked for good."""
+    trusted_proxies: int = Field(0, ge=0, le=10)
+    """Reverse proxies (load balancers) in front of the service, each appending the address it
+    received the request from to ``X-Forwarded-For``. 0: the address counted is the one
+    connected to gunicorn. Behind one load balancer, set 1, or every family would share the
+    load balancer's address."""
 
 
 class AttributesSettings(Section):
@@ -193,6 +198,29 @@ class AttributesSettings(Section):
     """Time zone of the ``FrEduCtDateConnexion`` value."""
 
 
+class AgentsSettings(Section):
+    enabled: bool = False
+    """Offer the "Personnel de l'Éducation nationale" sign-in through the academy's staff
+    directory (an LDAP server)."""
+    uris: list[str] = []
+    """LDAP URIs of the staff directory, tried in order (fail-over)."""
+    base_dn: str = ""
+    """Where agents are searched (subtree)."""
+    user_filter: str = "(uid=%s)"
+    """Filter finding an agent from what they type; ``%s`` is replaced by the escaped identifier."""
+    bind_dn: str = ""
+    """DN used to search for agents (empty: anonymous search)."""
+    bind_password: SecretStr = SecretStr("")
+    """Password of ``bind_dn``; override with ``EDUCONNECT_AGENTS__BIND_PASSWORD``."""
+    timeout: float = Field(5.0, gt=0)
+    """Seconds allowed for connecting and for each operation."""
+    attribute_map: dict[str, str] = {
+        "uid": "uid", "mail": "mail", "sn": "sn", "givenName": "givenName",
+        "FrEduRne": "FrEduRne", "FrEduRneResp": "FrEduRneResp", "FrEduFonctAdm": "FrEduFonctAdm"}
+    """Our name → the staff directory's attribute name, for directories that spell them otherwise
+    (e.g. ``mail = "ctemail"``)."""
+
+
 class Settings(Section):
     home: Path = Path("var")
     """The data folder (``EDUCONNECT_HOME``); set by the loader, not by the file."""
@@ -201,6 +229,7 @@ class Settings(Section):
     store: StoreSettings = StoreSettings()
     logging: LoggingSettings = LoggingSettings()
     attributes: AttributesSettings = AttributesSettings()
+    agents: AgentsSettings = AgentsSettings()
     accounts: AccountsSettings = AccountsSettings()
     session: SessionSettings = SessionSettings()
     throttle: ThrottleSettings = ThrottleSettings()

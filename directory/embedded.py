@@ -83,7 +83,8 @@ class EmbeddedSlapd:
 
     def __init__(self, home: Path, base_dn: str, port: int, *, slapd: str = "/usr/sbin/slapd",
                  modules_dir: str = "/usr/lib/ldap", schema_dir: str = "/etc/ldap/schema",
-                 map_size: int = 10 * 1024**3, no_sync: bool = False):
+                 map_size: int = 10 * 1024**3, no_sync: bool = False,
+                 extra_schemas: tuple[Path, ...] = ()):
         self.home = Path(home).absolute()
         self.tree = Tree(base_dn)
         self.port = port
@@ -92,6 +93,7 @@ class EmbeddedSlapd:
         self.schema_dir = Path(schema_dir)
         self.map_size = map_size
         self.no_sync = no_sync
+        self.extra_schemas = tuple(Path(p) for p in extra_schemas)
         self.ldap_dir = self.home / "ldap"
         self.config_dir = self.ldap_dir / "slapd.d"
         self.data_dir = self.ldap_dir / "data"
@@ -141,7 +143,7 @@ class EmbeddedSlapd:
     def render_config(self) -> str:
         """The cn=config LDIF for the current settings and shipped schema files."""
         includes = [self.schema_dir / f"{name}.ldif" for name in STANDARD_SCHEMAS]
-        includes += sorted(SCHEMA_DIR.glob("*.ldif"))
+        includes += sorted(SCHEMA_DIR.glob("*.ldif")) + list(self.extra_schemas)
         for path in includes:
             if not path.exists():
                 raise EmbeddedDirectoryError(f"schema file missing: {path}")
