@@ -221,6 +221,113 @@ class AgentsSettings(Section):
     (e.g. ``mail = "ctemail"``)."""
 
 
+class CasSettings(Section):
+    services_file: str = "cas-services.toml"
+    """Registry of the CAS services allowed to receive tickets (relative to the home folder),
+    managed with ``educonnect service``. Validated at start-up (an invalid registry stops the
+    server)."""
+    registry_check_interval: float = Field(5.0, ge=0)
+    """Seconds between two checks of ``services_file`` by each worker process: a valid change
+    applies without a restart; an invalid one is logged and ignored (the previous registry
+    stays). 0: check at every use."""
+    service_ticket_lifetime: float = Field(10.0, gt=0, le=300)
+    """Seconds a service ticket (``ST-``) waits for its validation before it expires."""
+    proxy_ticket_lifetime: float = Field(10.0, gt=0, le=300)
+    """Seconds a proxy ticket (``PT-``) waits for its validation before it expires."""
+    proxy_granting_ticket_lifetime: int = Field(7200, ge=60)
+    """Longest life of a proxy-granting ticket (``PGT-``), in seconds. It ends sooner with the
+    single sign-on session it comes from (logout, or ``session.absolute_timeout`` after the
+    login)."""
+    callback_timeout: float = Field(5.0, gt=0, le=60)
+    """Seconds allowed to a proxy callback (``pgtUrl``) to accept the connection and answer."""
+    ca_bundle: str = ""
+    """PEM file of the certification authorities trusted for outgoing https requests (proxy
+    callbacks, single logout). Empty: the system's trust store."""
+    allow_http_loopback_callbacks: bool = False
+    """Accept plain-http proxy callbacks on the loopback interface (127.0.0.0/8, ::1,
+    localhost). For tests only: a production proxy callback must be https with a valid
+    certificate."""
+    logout_timeout: float = Field(3.0, gt=0, le=60)
+    """Seconds allowed to each back-channel single logout request (connection and answer)."""
+    logout_workers: int = Field(4, ge=1, le=64)
+    """Background threads of each worker process sending single logout requests."""
+    logout_queue: int = Field(1000, ge=1)
+    """Most single logout requests waiting to be sent in one worker process; further ones are
+    dropped and logged."""
+
+
+class SamlSettings(Section):
+    entity_id: str = ""
+    """This identity provider's SAML entityID. Empty: ``<server.base_url>/idp`` (the form
+    EduConnect uses). Service providers know the IdP by it: never change it once in use."""
+    signing_key: str = "keys/saml-signing.key"
+    """PEM private key signing responses, assertions and logout messages (relative to the home)."""
+    signing_certificate: str = "keys/saml-signing.crt"
+    """PEM certificate of ``signing_key``, published in the metadata and sent in signatures."""
+    extra_signing_certificates: list[str] = []
+    """More PEM certificates published in the metadata as signing keys, besides the one in use,
+    for key rollover: publish the next certificate here, let service providers refresh the
+    metadata, then switch ``signing_key``/``signing_certificate`` and keep the old certificate
+    here for a while."""
+    encryption_key: str = "keys/saml-encryption.key"
+    """PEM private key for messages encrypted to this IdP (relative to the home)."""
+    encryption_certificate: str = "keys/saml-encryption.crt"
+    """PEM certificate of ``encryption_key``, published in the metadata (``use="encryption"``)."""
+    crypto_backend: Literal["xmlsec", "xmlsec1"] = "xmlsec"
+    """``xmlsec``: sign and encrypt in process with libxmlsec1 (python-xmlsec). ``xmlsec1``:
+    pysaml2's stock backend running the ``xmlsec1`` program for every operation, dozens of
+    times slower; for comparison and troubleshooting only."""
+    xmlsec1_binary: str = "/usr/bin/xmlsec1"
+    """The ``xmlsec1`` program used by the ``xmlsec1`` backend."""
+    sp_folder: str = "metadata/sp"
+    """Registered service providers: one metadata file (``NAME.xml``) and one settings file
+    (``NAME.toml``) each, written by ``educonnect sp add`` (relative to the home)."""
+    registry_check_interval: float = Field(5.0, ge=0)
+    """Seconds between two checks of ``sp_folder`` for changes by each worker process (a new,
+    changed or removed service provider is taken into account without a restart)."""
+    clock_skew: int = Field(120, ge=0, le=3600)
+    """Seconds of clock difference tolerated with service providers (``IssueInstant`` of their
+    requests; ``NotBefore`` of our assertions is set this far in the past)."""
+    request_max_age: int = Field(600, ge=30, le=86400)
+    """Oldest ``IssueInstant`` accepted on a request, in seconds (plus ``clock_skew``); each
+    request ID is remembered this long so that it cannot be replayed."""
+    assertion_lifetime: int = Field(300, ge=30, le=3600)
+    """Seconds an assertion can be presented to its service provider (``NotOnOrAfter``)."""
+    persistent_id_key: SecretStr = SecretStr("")
+    """Key of the pairwise persistent NameIDs (HMAC-SHA-256 of the account's ``FrEduCtId`` and
+    the service provider's entityID). Empty: derived from ``attributes.ine_hash_key``. Must be
+    identical on every node and never change: services know their users by it; override with
+    ``EDUCONNECT_SAML__PERSISTENT_ID_KEY``."""
+    max_message_size: int = Field(256 * 1024, ge=4096, le=16 * 1024 * 1024)
+    """Largest SAML message accepted, in bytes of XML after decoding (larger ones are refused
+    before being parsed)."""
+    max_relay_state: int = Field(1024, ge=80, le=8192)
+    """Longest ``RelayState`` accepted, in bytes (the SAML bindings allow 80; many services send
+    more). It is returned untouched to the service's own assertion consumer URL, never followed."""
+    allow_sha1: bool = False
+    """Accept signatures made with SHA-1 (RSA-SHA1, SHA-1 digests) from service providers.
+    Signatures made by this IdP are always RSA-SHA256."""
+    encryption_algorithm: Literal["aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"] = (
+        "aes256-gcm")
+    """Block cipher of encrypted assertions for service providers without their own
+    ``encryption_algorithm`` (the key is wrapped with RSA-OAEP). CBC only for services that
+    cannot decrypt GCM."""
+    default_release: list[str] = ["*"]
+    """Attributes released to a service provider registered without ``--release``: friendly
+    names of the EduConnect profile, or ``"*"`` for the whole profile."""
+    metadata_signing_certificate: str = ""
+    """PEM certificate of the federation signing service providers' remote metadata. When set,
+    ``educonnect sp add URL`` and ``sp refresh`` accept only metadata carrying a valid signature
+    by it."""
+    metadata_fetch_timeout: float = Field(10.0, gt=0, le=300)
+    """Seconds allowed to fetch remote service provider metadata (connection and transfer)."""
+    metadata_max_size: int = Field(4 * 1024 * 1024, ge=4096)
+    """Largest metadata document accepted, in bytes."""
+    logout_timeout: int = Field(600, ge=30, le=86400)
+    """Seconds a single logout in progress (the browser visiting each service provider in turn)
+    may take before it is abandoned."""
+
+
 class Settings(Section):
     home: Path = Path("var")
     """The data folder (``EDUCONNECT_HOME``); set by the loader, not by the file."""
@@ -233,6 +340,8 @@ class Settings(Section):
     accounts: AccountsSettings = AccountsSettings()
     session: SessionSettings = SessionSettings()
     throttle: ThrottleSettings = ThrottleSettings()
+    cas: CasSettings = CasSettings()
+    saml: SamlSettings = SamlSettings()
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path against the home folder."""

@@ -47,6 +47,7 @@ INDEXES = (
     "ENTEleveClasses eq",
     "ENTEleveMEF eq",
     "ENTEleveAutoriteParentale eq",
+    "ENTAuxPersRelEleveRepresentant eq",
     "ENTAuxPersRelEleveEleve eq",
     "ENTMefJointure eq",
     "ENTMatJointure eq",

@@ -45,9 +45,10 @@ def build(settings: Settings | None = None) -> Flask:
     app.extensions["educonnect.directory"] = open_directory(settings, "idp")
     app.extensions["educonnect.store"] = open_store(settings)
 
-    from idp import health, metrics
+    from idp import health, login, metrics
     metrics.init_app(app)
     app.register_blueprint(health.blueprint)
+    login.init_app(app)  # SSO session interface, CSRFProtect, login and activation pages
     _request_logging(app, hsts=secure)
     _error_handlers(app)
     return app

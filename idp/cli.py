@@ -189,5 +189,13 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
             click.echo("Directory stopped.")
 
 
+def _register_commands() -> None:
+    """Command groups that live beside the code they drive."""
+    from idp.accounts.commands import accounts
+    main.add_command(accounts)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,80 @@
+"""``educonnect accounts ...``: account operations for school staff and operators.
+
+The group reads the home folder from the parent command's context (``ctx.obj["home"]``, as set
+by ``educonnect --home``), or from ``EDUCONNECT_HOME`` when used on its own. Messages are in
+French: the people who run these commands hand the results to families.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from conf.loader import ConfigError, home_from_env, load_settings
+from conf.settings import Settings
+from directory import DirectoryError, open_directory
+from idp.accounts.identifiers import IdentifierExhausted
+from idp.accounts.provisional import Notifier, SchoolNotFound, write_csv
+
+USAGE_ERROR = 2
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        try:
+            obj["settings"] = load_settings(obj.get("home") or home_from_env())
+        except ConfigError as exc:
+            click.echo("Configuration invalide :", err=True)
+            for problem in exc.problems:
+                click.echo(f"  - {problem}", err=True)
+            ctx.exit(USAGE_ERROR)
+    return obj["settings"]
+
+
+@click.group("accounts")
+def accounts() -> None:
+    """Comptes des élèves et des représentants légaux."""
+
+
+@accounts.command("notify")
+@click.option("--uai", required=True, help="UAI de l'établissement, par exemple 0750001A.")
+@click.option("--profile", type=click.Choice(["eleve", "responsable"]), default=None,
+              help="Seulement les élèves, ou seulement les représentants légaux "
+                   "(par défaut : tous).")
+@click.option("--class", "class_code", default=None,
+              help="Seulement cette classe (code de la classe).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Fichier CSV à écrire (il contiendra des mots de passe : conservez-le à "
+                   "l'abri).")
+@click.option("--include-active", is_flag=True,
+              help="Réémettre aussi pour les comptes déjà activés (leur mot de passe actuel "
+                   "cesse de fonctionner).")
+@click.pass_context
+def notify(ctx: click.Context, uai: str, profile: str | None, class_code: str | None, out: Path,
+           include_active: bool) -> None:
+    """Émettre des identifiants et mots de passe provisoires, et écrire le fichier des courriers."""
+    if out.suffix.lower() != ".csv":
+        raise click.UsageError("Seul le format CSV est pris en charge : indiquez un fichier "
+                               "dont le nom se termine par .csv.")
+    if not out.parent.is_dir():
+        raise click.UsageError(f"Le dossier {out.parent} n'existe pas.")
+    settings = _settings(ctx)
+    directory = open_directory(settings, "idp")
+    try:
+        report = Notifier(directory, settings).notify(uai, profile, class_code, include_active)
+    except SchoolNotFound:
+        raise click.ClickException(f"Aucun établissement ne porte l'UAI {uai}.") from None
+    except (DirectoryError, IdentifierExhausted) as exc:
+        raise click.ClickException(f"L'annuaire n'a pas pu être mis à jour : {exc}") from None
+    finally:
+        directory.close()
+    write_csv(report.letters, out)
+    count = len(report.letters)
+    click.echo(f"{report.school.name or report.school.uai} : {count} "
+               f"{'courrier écrit' if count == 1 else 'courriers écrits'} dans {out}.")
+    if report.skipped_active:
+        click.echo(f"{report.skipped_active} compte(s) déjà activé(s) laissé(s) de côté "
+                   "(--include-active pour les réémettre).")
+    if report.skipped_deactivated:
+        click.echo(f"{report.skipped_deactivated} compte(s) désactivé(s) laissé(s) de côté.")
