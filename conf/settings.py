@@ -221,6 +221,25 @@ class AgentsSettings(Section):
     (e.g. ``mail = "ctemail"``)."""
 
 
+class AdminSettings(Section):
+    totp_issuer: str = "EduConnect"
+    """Name shown by the authenticator app beside the administrators' second-factor codes."""
+    retention_days: int = Field(400, ge=30, le=3650)
+    """Days the administration's records (second-factor secrets, delegations, journal) live in
+    the state store after their last change (a second factor is also renewed at each use)."""
+    page_size: int = Field(50, ge=10, le=500)
+    """Rows per page of the accounts table."""
+    activation_url: str = ""
+    """Address printed on the notification letters (and in their QR code); empty:
+    ``server.base_url`` followed by ``/login``."""
+    roster_cache_seconds: float = Field(60.0, ge=0, le=3600)
+    """Seconds a worker reuses a school's accounts as read from the directory. The
+    administration's own actions show at once on every node; changes made elsewhere (a family
+    activating an account, a nightly load) show after at most this long. 0: read every time."""
+    roster_cache_schools: int = Field(16, ge=1, le=1000)
+    """Schools whose accounts each worker keeps in memory (least recently used first out)."""
+
+
 class CasSettings(Section):
     services_file: str = "cas-services.toml"
     """Registry of the CAS services allowed to receive tickets (relative to the home folder),
@@ -328,6 +347,90 @@ class SamlSettings(Section):
     may take before it is abandoned."""
 
 
+class PortalSettings(Section):
+    tiles: list[Literal["educonnect", "agents", "autre"]] = []
+    """Tiles shown on ``/login`` before the ÉduConnect form, in this order: ``educonnect``
+    (pupils and parents), ``agents`` (staff of the Ministry, to ``agents_url``), ``autre``
+    (another account, to ``other_url``). Empty: the ÉduConnect form is shown at once."""
+    service_tiles: dict[str, list[Literal["educonnect", "agents", "autre"]]] = {}
+    """Tiles per ENT or service: SAML entityID or CAS service URL prefix -> tiles, instead of
+    ``tiles`` when the login was parked by that service."""
+    agents_url: str = "/agents/login"
+    """Where the "Personnel de l'Éducation nationale" tile leads (internal path)."""
+    other_url: str = ""
+    """Where the "Autre compte" tile leads (the ENT's own login page); empty hides the tile."""
+    other_label: str = "Autre compte"
+    """Label of the "Autre compte" tile."""
+    ent_name: str = ""
+    """Name of the ENT shown above the tiles (empty: none)."""
+    ent_logo_url: str = ""
+    """Logo of the ENT (https URL or internal path; empty: none)."""
+    ent_colour: str = Field("", pattern=r"^(#[0-9A-Fa-f]{6})?$")
+    """Colour of the ENT banner, as ``#RRGGBB`` (empty: the design system's blue)."""
+    assets_dir: str = ""
+    """Folder of the design system's files (``dist`` of the ``@gouvfr/dsfr`` npm package);
+    empty: ``node_modules/@gouvfr/dsfr/dist`` of the source tree."""
+
+
+class SmsSettings(Section):
+    backend: Literal["outbox", "http"] = "outbox"
+    """``outbox`` writes every message as a file in ``outbox_folder`` (demo, tests);
+    ``http`` posts it to an SMS gateway."""
+    outbox_folder: str = "outbox/sms"
+    """Folder of the ``outbox`` backend (relative to the home)."""
+    sender: str = "EduConnect"
+    """Sender name shown on the phone."""
+    http_url: str = ""
+    """Gateway URL (``http`` backend)."""
+    http_token: SecretStr = SecretStr("")
+    """Bearer token sent to the gateway (``EDUCONNECT_SMS__HTTP_TOKEN``)."""
+    http_body: str = '{"to": "{to}", "from": "{sender}", "text": "{text}"}'
+    """JSON body template; ``{to}``, ``{sender}`` and ``{text}`` are replaced by JSON-escaped
+    values."""
+    timeout: float = Field(5.0, gt=0, le=60)
+    """Seconds to wait for the gateway."""
+    retries: int = Field(2, ge=0, le=5)
+    """Further attempts after a network error or a 5xx answer."""
+
+
+class MailSettings(Section):
+    backend: Literal["outbox", "smtp"] = "outbox"
+    """``outbox`` writes every e-mail as a file in ``outbox_folder``; ``smtp`` sends it."""
+    outbox_folder: str = "outbox/mail"
+    """Folder of the ``outbox`` backend (relative to the home)."""
+    sender: str = "EduConnect <ne-pas-repondre@educonnect.local>"
+    """From address."""
+    smtp_host: str = "127.0.0.1"
+    """SMTP server."""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    """SMTP port."""
+    smtp_starttls: bool = False
+    """Use STARTTLS."""
+    smtp_user: str = ""
+    """SMTP login (empty: none)."""
+    smtp_password: SecretStr = SecretStr("")
+    """SMTP password (``EDUCONNECT_MAIL__SMTP_PASSWORD``)."""
+    timeout: float = Field(10.0, gt=0, le=120)
+    """Seconds to wait for the SMTP server."""
+
+
+class CodesSettings(Section):
+    validity: int = Field(600, ge=60, le=3600)
+    """Seconds an SMS code stays valid."""
+    attempts: int = Field(3, ge=1, le=10)
+    """Wrong entries allowed per code; then a new code must be asked for."""
+    resend_interval: int = Field(60, ge=10, le=3600)
+    """Seconds between two codes sent for the same journey."""
+    daily_per_number: int = Field(5, ge=1, le=100)
+    """Codes sent to one mobile number per day."""
+    daily_per_address: int = Field(20, ge=1, le=10000)
+    """Codes requested from one client address per day."""
+    journey_timeout: int = Field(1800, ge=300, le=86400)
+    """Seconds a self-registration may take from start to end."""
+    link_validity: int = Field(86400, ge=600, le=7 * 86400)
+    """Seconds an e-mail confirmation link stays valid."""
+
+
 class Settings(Section):
     home: Path = Path("var")
     """The data folder (``EDUCONNECT_HOME``); set by the loader, not by the file."""
@@ -337,11 +440,16 @@ class Settings(Section):
     logging: LoggingSettings = LoggingSettings()
     attributes: AttributesSettings = AttributesSettings()
     agents: AgentsSettings = AgentsSettings()
+    admin: AdminSettings = AdminSettings()
     accounts: AccountsSettings = AccountsSettings()
     session: SessionSettings = SessionSettings()
     throttle: ThrottleSettings = ThrottleSettings()
     cas: CasSettings = CasSettings()
     saml: SamlSettings = SamlSettings()
+    portal: PortalSettings = PortalSettings()
+    sms: SmsSettings = SmsSettings()
+    mail: MailSettings = MailSettings()
+    codes: CodesSettings = CodesSettings()
 
     def path(self, value: str | Path) -> Path:
         """Resolve a configured path against the home folder."""

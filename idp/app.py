@@ -49,6 +49,10 @@ def build(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(health.blueprint)
     login.init_app(app)  # SSO session interface, CSRFProtect, login and activation pages
+    from idp import cas
+    cas.init_app(app)  # CAS server under /cas (needs the SSO session set up above)
+    from idp.demo import cas_client
+    cas_client.init_app(app)  # demo CAS service under /demo/cas, only where it is registered
     _request_logging(app, hsts=secure)
     _error_handlers(app)
     return app

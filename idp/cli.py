@@ -173,11 +173,15 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
         click.echo(f"Created {home}.")
     started = _ensure_directory(ctx)
     settings = _settings(ctx)
+    from idp.demo.cas_client import register_demo_service
+    register_demo_service(settings)
     base = settings.server.base_url
     click.echo("")
     click.echo("EduConnect demo is starting:")
     click.echo(f"  health:   {base}/healthz")
     click.echo(f"  metrics:  {base}/metrics")
+    click.echo(f"  login:    {base}/login")
+    click.echo(f"  demo CAS service: {base}/demo/cas/")
     click.echo(f"  data:     {home}")
     click.echo("Stop with Ctrl-C.")
     click.echo("")
@@ -192,7 +196,9 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
 def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
     from idp.accounts.commands import accounts
+    from idp.cas.commands import service
     main.add_command(accounts)
+    main.add_command(service)
 
 
 _register_commands()
