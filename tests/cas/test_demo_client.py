@@ -19,8 +19,7 @@ def demo(world, tmp_path):
     settings = fast_settings(world.settings.home, tmp_path,
                              cas={"services_file": str(tmp_path / "cas-services.toml")})
     cas_client.register_demo_service(settings)
-    app = make_app(settings)
-    cas_client.init_app(app)
+    app = make_app(settings)  # mounts /demo/cas/ since the home registered it
     return settings, app.test_client()
 
 
