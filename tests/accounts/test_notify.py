@@ -194,11 +194,11 @@ def test_command_writes_the_csv(school, home, tmp_path, monkeypatch):
 
 
 def test_command_refuses_other_formats_and_unknown_schools(school, home, tmp_path):
-    """A .pdf output and an unknown UAI are refused with French messages."""
+    """A .xlsx output and an unknown UAI are refused with French messages."""
     runner = CliRunner()
     result = runner.invoke(accounts, ["notify", "--uai", "0750001A", "--out",
-                                      str(tmp_path / "x.pdf")], obj={"home": home})
-    assert result.exit_code == 2 and "Seul le format CSV" in result.output
+                                      str(tmp_path / "x.xlsx")], obj={"home": home})
+    assert result.exit_code == 2 and "se termine par .pdf" in result.output
     result = runner.invoke(accounts, ["notify", "--uai", "0999999Z", "--out",
                                       str(tmp_path / "x.csv")], obj={"home": home})
     assert result.exit_code == 1 and "Aucun établissement ne porte l'UAI 0999999Z" in result.output
