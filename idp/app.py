@@ -53,6 +53,10 @@ def build(settings: Settings | None = None) -> Flask:
     cas.init_app(app)  # CAS server under /cas (needs the SSO session set up above)
     from idp.demo import cas_client
     cas_client.init_app(app)  # demo CAS service under /demo/cas, only where it is registered
+    from idp import saml
+    saml.init_app(app)  # SAML2 IdP under /idp (needs the SSO session set up above)
+    from idp.demo import saml_sp
+    saml_sp.init_app(app)  # demo SAML SP under /demo/sp, only in a home where it is registered
     from idp import admin
     admin.init_app(app)  # school administration under /admin (needs the login services)
     _request_logging(app, hsts=secure)

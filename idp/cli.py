@@ -174,7 +174,9 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     started = _ensure_directory(ctx)
     settings = _settings(ctx)
     from idp.demo.cas_client import register_demo_service
+    from idp.demo.saml_sp import register_demo_sp
     register_demo_service(settings)
+    demo_sp = register_demo_sp(settings)
     base = settings.server.base_url
     click.echo("")
     click.echo("EduConnect demo is starting:")
@@ -182,6 +184,7 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     click.echo(f"  metrics:  {base}/metrics")
     click.echo(f"  login:    {base}/login")
     click.echo(f"  demo CAS service: {base}/demo/cas/")
+    click.echo(f"  demo SAML SP:     {demo_sp}")
     click.echo(f"  data:     {home}")
     click.echo("Stop with Ctrl-C.")
     click.echo("")
@@ -197,8 +200,11 @@ def _register_commands() -> None:
     """Command groups that live beside the code they drive."""
     from idp.accounts.commands import accounts
     from idp.cas.commands import service
+    from idp.saml.commands import metadata, sp
     main.add_command(accounts)
     main.add_command(service)
+    main.add_command(sp)
+    main.add_command(metadata)
 
 
 _register_commands()
