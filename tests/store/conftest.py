@@ -88,7 +88,9 @@ def store_settings(backend: Literal["sqlite", "redis"], tmp_path: Path,
         request.getfixturevalue("redis_client")  # flush after the test
         server: RedisServer = request.getfixturevalue("redis_instance")
         return make_settings(tmp_path, backend, server.url)
-    return make_settings(tmp_path, backend)
+    # The shared suite checks atomicity under contention, not lock latency: a generous lock
+    # wait keeps it from failing on a busy machine (the lock time-out has its own test).
+    return make_settings(tmp_path, backend, timeout=15.0)
 
 
 @pytest.fixture
