@@ -19,12 +19,18 @@ esac
 DEBS=(python3 python3-venv python3-dev gcc pkg-config
       slapd ldap-utils libldap2-dev libsasl2-dev
       redis-server
-      libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1)
+      libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1
+      chromium)
 
 missing=()
 for pkg in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js with npm for the front-end assets: any installation will do (some bundle npm in
+# their nodejs package, where Debian's npm package would conflict), Debian's when there is none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
@@ -52,6 +58,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".[test]"
   echo "$want" > "$stamp"
+fi
+
+# The design system (DSFR) and axe-core from npm, reinstalled only when package.json or
+# package-lock.json changes.
+npm_stamp="$ROOT/node_modules/.package.sha256"
+npm_want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  echo "Installing npm packages into node_modules"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  echo "$npm_want" > "$npm_stamp"
 fi
 
 case "$action" in

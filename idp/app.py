@@ -49,6 +49,8 @@ def build(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)
     app.register_blueprint(health.blueprint)
     login.init_app(app)  # SSO session interface, CSRFProtect, login and activation pages
+    from idp import journeys
+    journeys.init_app(app)  # design system files, profile selection, self-registration
     from idp import cas
     cas.init_app(app)  # CAS server under /cas (needs the SSO session set up above)
     from idp.demo import cas_client

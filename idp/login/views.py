@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 
 from directory import DirectoryError
 from idp.accounts.authentication import Outcome, Result
+from idp.journeys import first_login
+from idp.journeys.portal import selection_page
 from idp.logs import audit
 from idp.login import activation
 from idp.login.errors import unavailable
@@ -62,7 +64,10 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("connected.html", auth=auth, form=FlaskForm())
     form = LoginForm()
     if request.method == "GET":
-        selection = request.args.get("selection")
+        tiles = selection_page(parked)
+        if tiles is not None:
+            return tiles
+        selection = request.args.get("selection") or request.args.get("idpId")
         if selection in PROFILES and not form.profile.data:
             form.profile.data = selection
         return _render_login(form, parked,
@@ -88,6 +93,9 @@ def _attempt(form: LoginForm, parked: PendingRequest | None) -> Response | tuple
         return _logged_in(outcome, profile, parked)
     if outcome.result is Result.ACTIVATION:
         svc.throttle.success(identifier)
+        if profile == "responsable" and first_login.wants(outcome):
+            first_login.begin(outcome, parked)  # children's birth dates, e-mail, password
+            return redirect(url_for("premiere.children"))
         activation.begin(outcome, profile, parked)
         return redirect(url_for("activation.activate"))
     if outcome.result is Result.EXPIRED:
