@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Literal, Mapping, Sequence
 
 import ldap
 import ldap.filter
@@ -66,6 +67,34 @@ class Entry:
 
 Changes = Sequence[tuple[str, str, Sequence[str] | None]]
 _MOD_OPS = {"add": ldap.MOD_ADD, "delete": ldap.MOD_DELETE, "replace": ldap.MOD_REPLACE}
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One write for ``Directory.apply_many``.
+
+    ``kind`` ``add`` uses ``attrs`` (empty values are left out); ``modify`` uses ``changes``
+    (``(op, attribute, values)`` as for ``Directory.modify``); ``delete`` uses neither.
+    ``tag`` is the caller's own reference, handed back in the result.
+    """
+
+    kind: Literal["add", "modify", "delete"]
+    dn: str
+    attrs: Mapping[str, Sequence[str]] | None = None
+    changes: Changes = ()
+    tag: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of one ``Write``: ``error`` is None when the server applied it."""
+
+    write: Write
+    error: errors.DirectoryError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 class Directory:
@@ -205,6 +234,75 @@ class Directory:
 
     def delete(self, dn: str) -> None:
         self._call(lambda c: c.delete_ext_s(dn))
+
+    def apply_many(self, writes: Iterable[Write], window: int = 64) -> Iterator[WriteResult]:
+        """Send ``writes`` pipelined, with up to ``window`` requests waiting for their answer.
+
+        Yields one ``WriteResult`` per write, in the order given, as answers arrive; ``writes``
+        is consumed lazily, so a generator of any length is fine. A write the server refuses
+        (schema, access rights, existing or missing entry...) is reported in its result and the
+        others go on. A lost connection raises ``DirectoryUnavailable``: writes sent before it
+        may or may not have been applied, so callers re-run idempotently rather than retry one
+        write. A modify without changes is reported applied without being sent.
+
+        slapd may apply the writes in flight in any order: never give two writes of the same
+        entry to one call, and when one write must be applied before another, send them in two
+        calls (a call returns once every answer has arrived).
+        """
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        conn = self._conn()
+        pending: deque[tuple[int | errors.DirectoryError | None, Write]] = deque()
+        try:
+            for write in writes:
+                try:
+                    sent: int | errors.DirectoryError | None = self._send(conn, write)
+                except _UNAVAILABLE:
+                    raise
+                except ldap.LDAPError as exc:
+                    sent = translate(exc)
+                pending.append((sent, write))
+                if len(pending) >= window:
+                    yield self._answer(conn, *pending.popleft())
+            while pending:
+                yield self._answer(conn, *pending.popleft())
+        except _UNAVAILABLE as exc:
+            pending.clear()
+            self._drop()
+            raise translate(exc) from None
+        finally:
+            if pending:
+                # Abandoned half-way (the consumer stopped): answers would be left unread.
+                self._drop()
+
+    @staticmethod
+    def _send(conn: ldap.ldapobject.LDAPObject, write: Write) -> int | None:
+        if write.kind == "add":
+            modlist = [(name, [_b(v) for v in values])
+                       for name, values in (write.attrs or {}).items() if values]
+            return conn.add_ext(write.dn, modlist)
+        if write.kind == "modify":
+            modlist = [(_MOD_OPS[op], name, None if values is None else [_b(v) for v in values])
+                       for op, name, values in write.changes]
+            return conn.modify_ext(write.dn, modlist) if modlist else None
+        if write.kind == "delete":
+            return conn.delete_ext(write.dn)
+        raise ValueError(f"unknown write kind {write.kind!r}")
+
+    @staticmethod
+    def _answer(conn: ldap.ldapobject.LDAPObject, msgid: int | errors.DirectoryError | None,
+                write: Write) -> WriteResult:
+        if msgid is None:
+            return WriteResult(write)
+        if isinstance(msgid, errors.DirectoryError):
+            return WriteResult(write, msgid)
+        try:
+            conn.result3(msgid)
+        except _UNAVAILABLE:
+            raise
+        except ldap.LDAPError as exc:
+            return WriteResult(write, translate(exc))
+        return WriteResult(write)
 
     def delete_subtree(self, dn: str, keep_root: bool = True) -> int:
         """Delete every entry below ``dn`` (and ``dn`` itself unless keep_root); returns the count."""

@@ -177,6 +177,11 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     from idp.demo.saml_sp import register_demo_sp
     register_demo_service(settings)
     demo_sp = register_demo_sp(settings)
+    from idp.demo import data
+    try:
+        letters = data.prepare(settings, click.echo)
+    except (DirectoryError, RuntimeError) as exc:
+        _fail(exc)
     base = settings.server.base_url
     click.echo("")
     click.echo("EduConnect demo is starting:")
@@ -186,6 +191,9 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     click.echo(f"  demo CAS service: {base}/demo/cas/")
     click.echo(f"  demo SAML SP:     {demo_sp}")
     click.echo(f"  data:     {home}")
+    click.echo(f"  first-login credentials of one school: {letters}")
+    for profile, (login, password, name) in data.sample_credentials(letters).items():
+        click.echo(f"    {profile} ({name}): identifiant {login}, mot de passe provisoire {password}")
     click.echo("Stop with Ctrl-C.")
     click.echo("")
     try:
@@ -201,6 +209,9 @@ def _register_commands() -> None:
     from idp.accounts.commands import accounts
     from idp.cas.commands import service
     from idp.saml.commands import metadata, sp
+    from loaders.commands import generate_academy_command, load_command
+    main.add_command(load_command)
+    main.add_command(generate_academy_command)
     main.add_command(accounts)
     main.add_command(service)
     main.add_command(sp)

@@ -12,8 +12,9 @@ from tests.servers import free_port
 
 
 def test_demo_initialises_starts_and_serves(tmp_path):
-    """demo creates the home, starts slapd with the schema, serves /healthz = 200, and stops
-    the slapd it started when interrupted."""
+    """demo creates the home, starts slapd with the schema, loads a generated académie, prints
+    first-login credentials, serves /healthz = 200 and the demo CAS service, and stops the
+    slapd it started when interrupted."""
     home = tmp_path / "var"
     http, ldap_port = free_port(), free_port()
     env = {"PATH": "/usr/bin:/bin", "EDUCONNECT_SERVER__PORT": str(http),
@@ -22,7 +23,7 @@ def test_demo_initialises_starts_and_serves(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "idp.cli", "--home", str(home), "demo"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     try:
-        status, _ = wait_for(f"http://127.0.0.1:{http}/healthz", deadline=60)
+        status, _ = wait_for(f"http://127.0.0.1:{http}/healthz", deadline=180)
         assert status == 200
         settings = load_settings(home, environ=env)
         server = EmbeddedSlapd.from_settings(settings)
@@ -31,9 +32,17 @@ def test_demo_initialises_starts_and_serves(tmp_path):
                                  "-b", "cn=subschema", "-s", "base", "objectClasses"],
                                 capture_output=True, text=True, timeout=30)
         assert "NAME 'ENTEleve'" in search.stdout and "NAME 'educonnectAccount'" in search.stdout
+        pupils = subprocess.run(["ldapsearch", "-Q", "-LLL", "-Y", "EXTERNAL", "-H", server.ldapi_uri,
+                                 "-b", settings.directory.base_dn, "(objectClass=ENTEleve)", "1.1"],
+                                capture_output=True, text=True, timeout=30)
+        assert pupils.stdout.count("dn: ") >= 300
+        status, page = wait_for(f"http://127.0.0.1:{http}/demo/cas/")
+        assert status == 200 and "EduConnect" in page.decode()
     finally:
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=60)[0].decode()
     assert f"http://127.0.0.1:{http}/healthz" in output
+    assert "Élève (" in output and "Représentant légal (" in output
+    assert "mot de passe provisoire" in output
     assert "Directory stopped." in output
     assert not server.status().running

@@ -1,0 +1,98 @@
+"""The ``--no-sync`` load switch of the embedded directory.
+
+By default every write the loader sends is committed with an fsync (the embedded slapd's mdb
+database runs with ``olcDbNoSync: FALSE``): account data written by the web application during
+a load is as durable as at any other time, and the load is bounded by the disk's fsync rate.
+
+``no_sync_during(settings)`` turns ``olcDbNoSync`` on for the time of a load (through
+cn=config, as the local administrator over the ldapi socket: embedded directory only), then
+turns it off again and makes one committed write, whose fsync flushes everything written
+meanwhile. While it is on, a power cut or kernel crash (not a crash of slapd or of the loader)
+may lose the last writes, account changes included. A marker file in ``run/`` records that the
+switch is on; if the loader is killed before switching back, the next load (with or without
+``--no-sync``) restores synchronous writes first.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+
+from directory import Directory, DirectoryError, Tree, filter_format, open_directory
+
+MARKER = Path("run") / "load-no-sync"
+
+
+class NoSyncUnavailable(Exception):
+    """The switch needs the embedded directory (cn=config through the ldapi socket)."""
+
+
+def _embedded(settings) -> bool:
+    return settings.directory.embedded.enabled and not settings.directory.uris
+
+
+def _database_dn(owner: Directory, base_dn: str) -> str:
+    found = owner.search("cn=config", filter_format("(&(objectClass=olcMdbConfig)(olcSuffix=%s))",
+                                                    base_dn), ["olcDbNoSync"], scope="one")
+    if not found:
+        raise NoSyncUnavailable("the mdb database of the directory is not in cn=config")
+    return found[0].dn
+
+
+def _set_no_sync(owner: Directory, database: str, value: bool) -> None:
+    owner.modify(database, [("replace", "olcDbNoSync", ["TRUE" if value else "FALSE"])])
+
+
+def _flush(owner: Directory, settings) -> None:
+    """One committed write with synchronous commits back on: its fsync flushes the file."""
+    tree = Tree(settings.directory.base_dn)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    owner.modify(tree.loader_account,
+                 [("replace", "description", [f"Nightly AAF loader (last load flushed {stamp})"])])
+
+
+def restore_after_crash(settings) -> bool:
+    """If a killed load left ``olcDbNoSync`` on, turn it off and flush; True when it did."""
+    marker = settings.home / MARKER
+    if not marker.exists() or not _embedded(settings):
+        return False
+    owner = open_directory(settings, "owner")
+    try:
+        wanted = settings.directory.embedded.no_sync
+        _set_no_sync(owner, _database_dn(owner, settings.directory.base_dn), wanted)
+        _flush(owner, settings)
+    finally:
+        owner.close()
+    marker.unlink(missing_ok=True)
+    return True
+
+
+@contextlib.contextmanager
+def no_sync_during(settings) -> Iterator[None]:
+    """Run the body with the mdb database in no-sync mode, then restore it and flush."""
+    if not _embedded(settings):
+        raise NoSyncUnavailable("--no-sync needs the embedded directory: configure "
+                                "olcDbNoSync on the external server instead")
+    if settings.directory.embedded.no_sync:
+        yield
+        return
+    owner = open_directory(settings, "owner")
+    marker = settings.home / MARKER
+    try:
+        database = _database_dn(owner, settings.directory.base_dn)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("olcDbNoSync switched on by a load\n")
+        _set_no_sync(owner, database, True)
+        try:
+            yield
+        finally:
+            try:
+                _set_no_sync(owner, database, False)
+                _flush(owner, settings)
+                marker.unlink(missing_ok=True)
+            except DirectoryError:
+                # Left for restore_after_crash() at the next load; the marker stays.
+                pass
+    finally:
+        owner.close()
