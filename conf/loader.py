@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ DEFAULTS_FILE = Path(__file__).with_name("educonnect.toml")
 CONFIG_NAME = "educonnect.toml"
 ENV_PREFIX = "EDUCONNECT_"
 HOME_ENV = "EDUCONNECT_HOME"
+USAGE_ERROR = 2
+"""Exit status of a command run on an invalid configuration."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,23 @@ def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = 
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError([_problem(err, sources) for err in exc.errors()]) from None
+
+
+def settings_for_command(home: Path | None = None, cache: dict | None = None) -> Settings:
+    """The settings for a command: loaded once per ``cache`` (a click context's ``obj``), or
+    every problem printed on stderr and exit status 2."""
+    if cache is not None and "settings" in cache:
+        return cache["settings"]
+    try:
+        settings = load_settings(home or (cache or {}).get("home"))
+    except ConfigError as exc:
+        print("Invalid configuration:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR) from None
+    if cache is not None:
+        cache["settings"] = settings
+    return settings
 
 
 def _problem(err: Mapping[str, Any], sources: Mapping[str, tuple[str, int | None]]) -> Problem:

@@ -7,24 +7,15 @@ from pathlib import Path
 
 import click
 
-from conf.loader import HOME_ENV, ConfigError, home_from_env, load_settings
+from conf.loader import HOME_ENV, USAGE_ERROR, ConfigError, home_from_env, settings_for_command
 from directory import DirectoryError, SlapdNotInstalled
 from directory.embedded import EmbeddedSlapd
 
-USAGE_ERROR = 2
 
 
 def _settings(ctx: click.Context):
     """Load and validate the settings once per command; exit 2 listing every problem."""
-    if "settings" not in ctx.obj:
-        try:
-            ctx.obj["settings"] = load_settings(ctx.obj["home"])
-        except ConfigError as exc:
-            click.echo("Invalid configuration:", err=True)
-            for problem in exc.problems:
-                click.echo(f"  - {problem}", err=True)
-            ctx.exit(USAGE_ERROR)
-    return ctx.obj["settings"]
+    return settings_for_command(cache=ctx.obj)
 
 
 def _embedded(ctx: click.Context) -> EmbeddedSlapd:

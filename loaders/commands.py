@@ -15,10 +15,9 @@ from pathlib import Path
 
 import click
 
-from conf.loader import ConfigError, load_settings
+from conf.loader import settings_for_command
 
 EXIT_REFUSED = 1
-EXIT_USAGE = 2
 
 
 class _LimitParam(click.ParamType):
@@ -37,13 +36,7 @@ class _LimitParam(click.ParamType):
 
 
 def _settings():
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        click.echo("Invalid configuration:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
-        sys.exit(EXIT_USAGE)
+    return settings_for_command()
 
 
 @click.command("load")

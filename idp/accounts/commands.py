@@ -10,26 +10,16 @@ from pathlib import Path
 
 import click
 
-from conf.loader import ConfigError, home_from_env, load_settings
+from conf.loader import settings_for_command
 from conf.settings import Settings
 from directory import DirectoryError, open_directory
 from idp.accounts.identifiers import IdentifierExhausted
 from idp.accounts.provisional import Notifier, SchoolNotFound, write_csv
 
-USAGE_ERROR = 2
 
 
 def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.ensure_object(dict)
-    if "settings" not in obj:
-        try:
-            obj["settings"] = load_settings(obj.get("home") or home_from_env())
-        except ConfigError as exc:
-            click.echo("Configuration invalide :", err=True)
-            for problem in exc.problems:
-                click.echo(f"  - {problem}", err=True)
-            ctx.exit(USAGE_ERROR)
-    return obj["settings"]
+    return settings_for_command(cache=ctx.ensure_object(dict))
 
 
 @click.group("accounts")

@@ -14,26 +14,16 @@ from typing import Literal, cast
 import click
 from pydantic import ValidationError
 
-from conf.loader import ConfigError, home_from_env, load_settings
+from conf.loader import ConfigError, settings_for_command
 from conf.settings import Settings
 from idp.cas.registry import RELEASABLE, ServiceEntry, ServiceRegistry
 from idp.cas.registry_file import RegistryChangeError, add_service, remove_service
 
-USAGE_ERROR = 2
 REFUSED = 1
 
 
 def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.ensure_object(dict)
-    if "settings" not in obj:
-        try:
-            obj["settings"] = load_settings(obj.get("home") or home_from_env())
-        except ConfigError as exc:
-            click.echo("Invalid configuration:", err=True)
-            for problem in exc.problems:
-                click.echo(f"  - {problem}", err=True)
-            ctx.exit(USAGE_ERROR)
-    return obj["settings"]
+    return settings_for_command(cache=ctx.ensure_object(dict))
 
 
 def _registry_path(ctx: click.Context) -> Path:

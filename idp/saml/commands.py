@@ -28,15 +28,8 @@ CIPHER_CHOICES = ("aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc")
 
 def _settings(ctx: click.Context):
     """The settings of the home given to the ``educonnect`` group (exit 2 when invalid)."""
-    from conf.loader import ConfigError, home_from_env, load_settings
-    home = (ctx.obj or {}).get("home") or home_from_env()
-    try:
-        return load_settings(Path(home))
-    except ConfigError as exc:
-        click.echo("Invalid configuration:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
-        ctx.exit(2)
+    from conf.loader import settings_for_command
+    return settings_for_command(cache=ctx.ensure_object(dict))
 
 
 def _folder(settings) -> Path:
