@@ -154,7 +154,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Everything at once on the embedded default: init (if needed), directory, web server."""
     from idp.home import initialize
-    from idp.server import serve as run
     home = ctx.obj["home"]
     if not (home / "educonnect.toml").exists():
         try:
@@ -163,16 +162,27 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
             _fail(exc)
         click.echo(f"Created {home}.")
     started = _ensure_directory(ctx)
-    settings = _settings(ctx)
+    try:
+        _run_demo(_settings(ctx), home, host, port)
+    finally:
+        if started is not None:
+            started.stop()
+            click.echo("Directory stopped.")
+
+
+def _run_demo(settings, home: Path, host: str | None, port: int | None) -> None:
+    """Register the demo services, load the demo data once, print the URLs, serve."""
+    from idp.demo import data
     from idp.demo.cas_client import register_demo_service
     from idp.demo.saml_sp import register_demo_sp
+    from idp.server import serve as run
     register_demo_service(settings)
     demo_sp = register_demo_sp(settings)
-    from idp.demo import data
     try:
         letters = data.prepare(settings, click.echo)
     except (DirectoryError, RuntimeError) as exc:
-        _fail(exc)
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
     base = settings.server.base_url
     click.echo("")
     click.echo("EduConnect demo is starting:")
@@ -187,12 +197,7 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
         click.echo(f"    {profile} ({name}): identifiant {login}, mot de passe provisoire {password}")
     click.echo("Stop with Ctrl-C.")
     click.echo("")
-    try:
-        run(settings, host, port, None)
-    finally:
-        if started is not None:
-            started.stop()
-            click.echo("Directory stopped.")
+    run(settings, host, port, None)
 
 
 def _register_commands() -> None:
