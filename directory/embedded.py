@@ -3,12 +3,16 @@
 Its cn=config is rendered from ``templates/config.ldif`` and the shipped schema files and built
 with ``slapadd -n0``; the data lives in an mdb database next to it. The rendered configuration
 is kept beside ``slapd.d``: when a new release ships a different schema or index list, the next
-``start`` rebuilds cn=config (the data is untouched) before launching slapd.
+``start`` rebuilds cn=config (the data is untouched) before launching slapd. ``start`` also
+rebuilds it when the live ``olcDbNoSync`` differs from the settings (a load's ``--no-sync``
+switch left on by a killed load), so the directory always starts with the configured
+durability.
 """
 from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,33 +34,30 @@ SCHEMA_DIR = PACKAGE_DIR / "schema"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STANDARD_SCHEMAS = ("core", "cosine", "inetorgperson")
 
-# Equality indexes on every attribute a lookup filters on; substring indexes where the
-# administration searches by part of a name or identifier.
+# Only the indexes some search of the code needs: every index costs each write that carries
+# the attribute (substring indexes the most: one key per 4-character window of each value),
+# and the nightly load writes hundreds of thousands of entries. Before adding a filter on an
+# attribute, add its index here. What uses each:
 INDEXES = (
-    "objectClass eq",
-    "entryUUID eq",
-    "uid eq",
-    "cn,sn,givenName eq,sub",
-    "mail eq",
-    "mobile eq",
-    "ENTPersonJointure eq",
+    "objectClass eq",                    # (objectClass=ENTEleve) etc. in every lookup
+    "entryUUID eq",                      # syncrepl consumers (several-machine set-up)
+    "sn subany",                         # idp.journeys.matching: (sn=*name*) only
+    "mail eq",                           # idp.admin.staff
+    "mobile eq",                         # idp.journeys.matching
+    "ENTPersonJointure eq",              # idp.journeys.account, loaders (by jointure)
     "ENTStructureJointure eq",
-    "ENTStructureUAI eq",
-    "ENTEleveINE eq",
-    "ENTPersonStructRattach eq",
-    "ENTEleveClasses eq",
-    "ENTEleveMEF eq",
-    "ENTEleveAutoriteParentale eq",
-    "ENTAuxPersRelEleveRepresentant eq",
-    "ENTAuxPersRelEleveEleve eq",
-    "ENTMefJointure eq",
+    "ENTStructureUAI eq",                # administration, provisional accounts
+    "ENTEleveINE eq",                    # loaders.state.find_by_ine
+    "ENTPersonStructRattach eq",         # pupils of a school
+    "ENTAuxPersRelEleveRepresentant eq",  # relatives of a pupil
+    "ENTMefJointure eq",                 # idp.attributes
     "ENTMatJointure eq",
-    "educonnectPerimeter eq",
-    "educonnectAbsentSince eq",
-    "educonnectLogin eq,sub",
+    # Account attributes (never written by loads, so free for them):
+    "educonnectLogin eq",
     "educonnectAccountState eq",
     "educonnectFranceConnectSub eq",
     "educonnectVerifiedMobile eq",
+    "educonnectVerifiedMail eq",         # idp.journeys.reset (by confirmed address)
     "FrEduCtId eq",
 )
 
@@ -174,6 +175,16 @@ class EmbeddedSlapd:
             shutil.rmtree(staging, ignore_errors=True)
         self.rendered_config.write_text(rendered)
 
+    def live_no_sync(self) -> bool | None:
+        """``olcDbNoSync`` as the built cn=config holds it now (None when unreadable)."""
+        path = self.config_dir / "cn=config" / "olcDatabase={1}mdb.ldif"
+        try:
+            text = path.read_text()
+        except OSError:
+            return None
+        match = re.search(r"^olcDbNoSync: (TRUE|FALSE)\s*$", text, re.M | re.I)
+        return None if match is None else match[1].upper() == "TRUE"
+
     # -- running -------------------------------------------------------------------------
     def status(self) -> Status:
         pid = self._pid()
@@ -188,7 +199,8 @@ class EmbeddedSlapd:
         if (current := self.status()).running:
             return current
         rendered = self.render_config()
-        if not self.rendered_config.exists() or self.rendered_config.read_text() != rendered:
+        if (not self.rendered_config.exists() or self.rendered_config.read_text() != rendered
+                or self.live_no_sync() not in (None, self.no_sync)):
             self._build_config(rendered)
         self._check_port_free()
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

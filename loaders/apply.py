@@ -15,6 +15,7 @@ bookkeeping written (back in a perimeter, no longer absent, new links).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -289,11 +290,16 @@ def _degrees(perimeters: Iterable[str]) -> list[str]:
     return sorted({name.rsplit(":", 1)[1] for name in perimeters if ":" in name})
 
 
+@functools.lru_cache(maxsize=256)
+def _owned_lowered(classes: frozenset[str]) -> frozenset[str]:
+    return frozenset(name.lower() for name in owned_attributes(classes) | RELATIVE_LINKS)
+
+
 def _check_owned(written: Iterable[tuple[str, str, list[str] | None]] | dict[str, list[str]],
                  classes: set[str]) -> None:
     """Refuse to send a value of an attribute the loader does not own (a programming error:
     loaders/owned.py is the one list of what a load may write)."""
-    owned = {name.lower() for name in owned_attributes(classes) | RELATIVE_LINKS}
+    owned = _owned_lowered(frozenset(classes))
     names = written.keys() if isinstance(written, dict) else (name for _, name, _ in written)
     for name in names:
         if name.lower() not in owned:

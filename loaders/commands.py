@@ -59,8 +59,9 @@ def _settings():
                    "still refused.")
 @click.option("--no-sync", is_flag=True,
               help="Embedded directory only: skip fsync during the load (much faster first "
-                   "loads), then restore synchronous writes and flush. A power cut during the "
-                   "load may lose its last writes, account changes included.")
+                   "loads), then restore synchronous writes and flush. Applied only while the "
+                   "directory holds no account (a power cut without fsync may lose or damage "
+                   "what was written); otherwise the load stays durable and says so.")
 def load_command(paths: tuple[Path, ...], dry_run: bool, max_deletes, report_path: Path | None,
                  academy: str | None, grace_days: int | None, partial: bool,
                  no_sync: bool) -> None:

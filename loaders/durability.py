@@ -8,9 +8,17 @@ a load is as durable as at any other time, and the load is bounded by the disk's
 cn=config, as the local administrator over the ldapi socket: embedded directory only), then
 turns it off again and makes one committed write, whose fsync flushes everything written
 meanwhile. While it is on, a power cut or kernel crash (not a crash of slapd or of the loader)
-may lose the last writes, account changes included. A marker file in ``run/`` records that the
-switch is on; if the loader is killed before switching back, the next load (with or without
-``--no-sync``) restores synchronous writes first.
+may lose the writes since the last checkpoint (``olcDbCheckpoint``, at most 5 minutes) and,
+the file system being free to reorder unsynchronised writes, may even leave the database
+unusable. That is acceptable for data a re-run of the load rewrites, never for accounts: the
+loader applies the switch only while the directory holds no account at all
+(``holds_accounts``), which is the case of the first load of a new directory, the one that
+needs the speed; otherwise it loads with synchronous writes and its report says so.
+
+A marker file in ``run/`` records that the switch is on; if the loader is killed before
+switching back, the next load (with or without ``--no-sync``) restores synchronous writes
+first, and so does the next start of the embedded directory (``EmbeddedSlapd.start`` puts back
+the configured ``olcDbNoSync``).
 """
 from __future__ import annotations
 
@@ -30,6 +38,17 @@ class NoSyncUnavailable(Exception):
 
 def _embedded(settings) -> bool:
     return settings.directory.embedded.enabled and not settings.directory.uris
+
+
+def holds_accounts(directory: Directory, tree: Tree) -> bool:
+    """Whether any person of the directory has an account (the ``educonnectAccount`` class:
+    the loader may search on object classes, not read account attributes)."""
+    found = directory.search_paged(tree.people, "(objectClass=educonnectAccount)", ["1.1"],
+                                   scope="one")
+    try:
+        return next(iter(found), None) is not None
+    finally:
+        found.close()
 
 
 def _database_dn(owner: Directory, base_dn: str) -> str:

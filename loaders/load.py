@@ -20,6 +20,10 @@ load killed at any point leaves entries either untouched or fully written, and r
 again gives the same directory as one uninterrupted run (matching is by jointure and INE, so
 entries created by the killed run are found again).
 
+``--no-sync`` (``options.no_sync``) skips fsync for the writes of the load only while the
+directory holds no account (``durability``): a first load runs at the speed of the CPUs, a
+nightly load of a directory in use stays durable whatever the option says.
+
 The loader binds as the ``loader`` role: it can write people, structures and references, and
 can neither read nor write account attributes. It never deletes an entry: a person missing
 from a Complet delivery, or deleted by a Delta one, loses the perimeter and, once in no
@@ -48,7 +52,8 @@ from typing import IO
 from directory import Directory, DirectoryError, Tree, open_directory
 from loaders.aaf import AAFError, discover
 from loaders.apply import Applier
-from loaders.durability import NoSyncUnavailable, no_sync_during, restore_after_crash
+from loaders.durability import (NoSyncUnavailable, holds_accounts, no_sync_during,
+                                restore_after_crash)
 from loaders.plan import Limit, build_plan, check_deletion_limit
 from loaders.report import LoadReport, Progress
 from loaders.scan import FileReader, LoadRefused, delivery_files, perimeters_of, scan
@@ -95,7 +100,7 @@ def load(paths: Iterable[str | Path], settings, options: LoadOptions | None = No
         report.mode = delivery.mode
         report.perimeters = [p.name for p in perimeters]
         report.files = [item.path for item in delivery.files]
-        if not options.dry_run and not options.no_sync:
+        if not options.dry_run:
             restore_after_crash(settings)
         directory = directory or open_directory(settings, "loader")
         tree = Tree(settings.directory.base_dn)
@@ -116,8 +121,13 @@ def load(paths: Iterable[str | Path], settings, options: LoadOptions | None = No
         started = time.perf_counter()
         applier = Applier(plan, directory, report, dry_run=options.dry_run,
                           window=options.window, advance=progress.advance)
-        switch = (no_sync_during(settings) if options.no_sync and not options.dry_run
-                  else contextlib.nullcontext())
+        switch = contextlib.nullcontext()
+        if options.no_sync and not options.dry_run:
+            if holds_accounts(directory, tree):
+                report.no_sync = "refused"
+            else:
+                switch = no_sync_during(settings)
+                report.no_sync = "applied"
         with switch:
             progress.phase("writing", sum(s.count for s in scanned.spills.values()))
             applier.write_records()

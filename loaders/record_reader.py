@@ -7,7 +7,7 @@ the record (names, dates, phones, INE), only attribute names, jointures and UAIs
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from loaders.aaf import Record
@@ -64,10 +64,13 @@ class RecordReader:
         values = self.values(*names)
         return values[0] if values else None
 
-    def put(self, attribute: str, values: Iterable[str]) -> None:
+    def put(self, attribute: str, values: Sequence[str]) -> None:
         """Store ``values`` (deduplicated, order kept) as ``attribute``; single-valued
         attributes keep their first value, with a warning when there were several."""
-        kept = list(dict.fromkeys(value for value in values if value))
+        if len(values) == 1:
+            kept = list(values) if values[0] else []
+        else:
+            kept = list(dict.fromkeys(value for value in values if value))
         if not kept:
             return
         if attribute in SINGLE_VALUED and len(kept) > 1:

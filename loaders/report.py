@@ -76,6 +76,8 @@ class LoadReport:
     absent_past_grace: int = 0
     grace_days: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    #: ``--no-sync``: "" not asked, "applied", or "refused" (the directory holds accounts).
+    no_sync: str = ""
     started: float = field(default_factory=time.perf_counter)
     duration: float = 0.0
 
@@ -126,6 +128,7 @@ class LoadReport:
             "duration_seconds": round(self.duration, 3),
             "records_per_second": round(self.throughput, 1),
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "no_sync": self.no_sync,
             "counts": {kind: {c: counts[c] for c in COUNTERS}
                        for kind, counts in sorted(self.counts.items())},
             "totals": {c: self.total(c) for c in COUNTERS},
@@ -158,6 +161,9 @@ class LoadReport:
                  f"({self.throughput:.0f} records/s), {self.writes} write(s)"]
         if self.refusal:
             lines.append(f"Refused: {self.refusal}")
+        if self.no_sync == "refused":
+            lines.append("--no-sync not applied: the directory holds accounts, so every write "
+                         "was synchronous (durable)")
         for row in rows:
             lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w)
                                    for i, (cell, w) in enumerate(zip(row, widths))))

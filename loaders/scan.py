@@ -125,8 +125,8 @@ class Kept:
 
 def attributes_digest(attrs: dict[str, tuple[str, ...]]) -> bytes:
     """Digest of a record's attributes as read (independent of value order)."""
-    text = "\x1e".join(f"{name}\x1f" + "\x1f".join(sorted(values))
-                       for name, values in sorted(attrs.items()))
+    text = "\x1e".join([name + "\x1f" + "\x1f".join(values if len(values) < 2 else sorted(values))
+                        for name, values in sorted(attrs.items())])
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 

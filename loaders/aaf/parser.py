@@ -64,12 +64,34 @@ def iter_records(export_file: ExportFile, limits: Limits = DEFAULT_LIMITS) -> It
     Raises ``AAFError`` at the first well-formedness or envelope problem; records before it have
     been yielded already, so callers that must not act on a broken file read it to the end
     first (``delivery.validate``). The stream is closed when the iterator ends or is closed.
+
+    Files are first read the quick way (``_quick_records``: Python sees only whole requests),
+    which accepts only requests written in the usual, canonical shape. At the first request it
+    does not accept, or any error, the file is read again element by element
+    (``_RecordBuilder``), which gives the same records for the requests already read and
+    decides about the rest: a record or a precise error.
     """
+    done = 0
+    quick = _quick_records(export_file, limits)
+    try:
+        for record in quick:
+            done += 1
+            yield record
+        return
+    except (_Unusual, AAFError):
+        pass
+    finally:
+        quick.close()
     builder = _RecordBuilder(export_file, limits)
     batches = _event_batches(export_file, limits, with_comments=False)
+    skip = done
     try:
         for batch in batches:
-            yield from builder.consume(batch)
+            for record in builder.consume(batch):
+                if skip:
+                    skip -= 1
+                else:
+                    yield record
     finally:
         batches.close()
 
@@ -162,10 +184,11 @@ class _RefusingResolver(etree.Resolver):
         return self.resolve_string("", context)
 
 
-def _new_parser(with_comments: bool) -> tuple[etree.XMLPullParser, _RefusingResolver]:
+def _new_parser(with_comments: bool, tags: tuple[str, ...] | None = None,
+                ) -> tuple[etree.XMLPullParser, _RefusingResolver]:
     events = ("end", "comment") if with_comments else ("end",)
     parser = etree.XMLPullParser(
-        events=events, load_dtd=False, dtd_validation=False, no_network=True,
+        events=events, tag=tags, load_dtd=False, dtd_validation=False, no_network=True,
         resolve_entities=False, huge_tree=False, remove_comments=not with_comments,
         remove_pis=True, strip_cdata=True,
     )
@@ -175,11 +198,13 @@ def _new_parser(with_comments: bool) -> tuple[etree.XMLPullParser, _RefusingReso
 
 
 def _event_batches(export_file: ExportFile, limits: Limits, with_comments: bool,
+                   tags: tuple[str, ...] | None = None,
                    ) -> Generator[Iterator[tuple[str, etree._Element]], None, None]:
     """Parse events of the file, one batch per chunk read, with the prolog checked before
-    anything reaches libxml2. Each batch must be used up before the next one is asked for."""
+    anything reaches libxml2 (events of elements named ``tags`` only, when given). Each batch
+    must be used up before the next one is asked for."""
     path = export_file.path
-    parser, resolver = _new_parser(with_comments)
+    parser, resolver = _new_parser(with_comments, tags)
     try:
         stream = export_file.opener()
     except OSError as exc:
@@ -685,6 +710,144 @@ class _RecordBuilder:
         if element.getparent() is not None:
             raise self._unexpected(element)
         self._check_root_children(element, None)
+
+
+class _Unusual(Exception):
+    """A request the quick reader does not accept; the element-by-element reader decides."""
+
+
+#: Bytes the quick reader feeds without completing a request before it leaves a file to the
+#: element-by-element reader (which bounds a record's memory as it reads).
+_QUICK_MAX_PENDING = 4 * 1024 * 1024
+
+
+def _quick_records(export_file: ExportFile, limits: Limits) -> Iterator[Record]:
+    """The records of ``export_file``, for files whose requests all have the canonical shape
+    (each section holding only its items, items only ``<value>`` leaves, no stray text, a
+    valid category, one non-empty id, limits respected). Raises ``_Unusual`` at the first
+    request that is not so; libxml2 still checks the whole document. Python only sees whole
+    requests, which makes this several times cheaper than handling every element."""
+    kind = export_file.kind
+    complet = export_file.mode == "Complet"
+    category = kind.category_attribute
+    categories = kind.category_values
+    max_value = limits.max_value_chars
+    max_values = limits.max_values_per_attribute
+    max_attributes = limits.max_attributes_per_record
+    max_record = limits.max_record_chars
+    root = None
+    last = None  # the previous request, emptied, kept until its tail has been read
+    ended = False  # the root element (not one of another name or namespace) was closed
+    pending = 0
+    batches = _event_batches(export_file, limits, with_comments=False,
+                             tags=(*_REQUESTS, ROOT_TAG))
+    try:
+        for batch in batches:
+            pending += _READ_CHUNK
+            for _event, element in batch:
+                pending = 0
+                tag = element.tag
+                if root is None:
+                    root = _check_root(export_file.path, element)
+                if tag == ROOT_TAG:
+                    if (element.getparent() is not None or len(element) > (last is not None)
+                            or (element.text is not None and element.text.strip())
+                            or (last is not None and _blank_tail(last) is False)):
+                        raise _Unusual
+                    ended = True
+                    continue
+                if element.getparent() is not root or (complet and tag != "addRequest"):
+                    raise _Unusual
+                previous = element.getprevious()
+                if previous is not None:
+                    if previous is not last or _blank_tail(last) is False:
+                        raise _Unusual
+                    del root[0]
+                if element.getprevious() is not None or (
+                        root.text is not None and root.text.strip()):
+                    raise _Unusual
+                op, sections = _REQUESTS[tag]
+                if (len(element) != len(sections)
+                        or tuple(child.tag for child in element) != sections
+                        or _STRAY_TEXT(element)):
+                    raise _Unusual
+                operational, identifier = element[0], element[1]
+                if len(operational) != 1 or len(identifier) != 1:
+                    raise _Unusual
+                item, ident = operational[0], identifier[0]
+                if (item.tag != "attr" or item.get("name") != category or len(item) != 1
+                        or item[0].tag != "value" or ident.tag != "id"):
+                    raise _Unusual
+                # Nodes of the request: itself, its sections, the category attr and value,
+                # the id, and below the items and their values; anything else (an element
+                # inside a value or id, an entity reference...) makes the count differ.
+                nodes = len(sections) + 4
+                value = item[0].text
+                if (value is None or len(value) > max_value
+                        or value.strip() not in categories):
+                    raise _Unusual
+                chars = len(value)
+                ident_text = (ident.text or "").strip()
+                if not ident_text or len(ident_text) > max_value:
+                    raise _Unusual
+                attrs: dict[str, tuple[str, ...]] = {}
+                if op != "delete":
+                    section = element[2]
+                    item_tag = "attr" if op == "add" else "modification"
+                    if len(section) > max_attributes:
+                        raise _Unusual
+                    for item in section:
+                        name = item.get("name")
+                        if item.tag != item_tag or not name or name in attrs:
+                            raise _Unusual
+                        if op == "modify" and item.get("operation") != "replace":
+                            raise _Unusual
+                        texts = [leaf.text for leaf in item.iterchildren("value")]
+                        nodes += 1 + len(texts)
+                        if len(texts) == 1:
+                            text = texts[0]
+                            if text is None:
+                                attrs[name] = ()
+                                continue
+                            size = len(text)
+                            if size > max_value:
+                                raise _Unusual
+                            chars += size
+                            text = text.strip()
+                            attrs[name] = (text,) if text else ()
+                            continue
+                        if len(texts) > max_values or not name.strip():
+                            raise _Unusual
+                        kept = []
+                        for text in texts:
+                            if text is not None:
+                                size = len(text)
+                                if size > max_value:
+                                    raise _Unusual
+                                chars += size
+                                text = text.strip()
+                                if text:
+                                    kept.append(text)
+                        attrs[name] = tuple(dict.fromkeys(kept)) if len(kept) > 1 else tuple(kept)
+                    if any(not name.strip() for name in attrs):
+                        raise _Unusual
+                    if not attrs or chars > max_record:
+                        raise _Unusual
+                if sum(1 for _ in element.iter()) != nodes:
+                    raise _Unusual
+                yield Record(op, kind, ident_text, attrs, element.sourceline)
+                element.clear(keep_tail=True)
+                last = element
+            if pending > _QUICK_MAX_PENDING:
+                raise _Unusual
+        if not ended:
+            raise _Unusual
+    finally:
+        batches.close()
+
+
+def _blank_tail(element: etree._Element) -> bool:
+    return element.tail is None or not element.tail.strip()
 
 
 _SECTION_ITEMS: dict[str, frozenset[str]] = {

@@ -32,6 +32,10 @@ class FileKind(enum.Enum):
     PERS_REL_ELEVE = "PersRelEleve"
     PERS_EDUC_NAT = "PersEducNat"
 
+    # Members are singletons compared by identity: hash them the same way (Enum's own hash
+    # runs Python code, and loads look kinds up in dictionaries for every record).
+    __hash__ = object.__hash__
+
     @classmethod
     def import_order(cls) -> tuple[FileKind, ...]:
         """All kinds, in the order a delivery must be imported."""

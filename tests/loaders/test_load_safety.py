@@ -5,13 +5,18 @@ import fcntl
 
 import pytest
 
+from conf.loader import load_settings
 from directory import open_directory
+from directory.embedded import EmbeddedSlapd
+from idp.home import initialize
+from loaders import durability
 from loaders.durability import MARKER, restore_after_crash
 from loaders.load import LOCK_FILE
 from loaders.plan import Limit
 from tests.loaders.test_load_support import (
     MEN_COMPLETE, person, pupil, run, small_delivery, snapshot, write_file,
 )
+from tests.servers import free_port
 
 
 def _without_second_pupil(folder):
@@ -109,6 +114,59 @@ def test_no_sync_switch_is_restored_after_the_load(settings, clean_directory, tm
     finally:
         owner.modify(database.dn, [("replace", "olcDbNoSync", ["FALSE"])])
         owner.close()
+
+
+def test_no_sync_is_applied_only_while_the_directory_holds_no_account(settings, clean_directory,
+                                                                       tmp_path, monkeypatch):
+    """--no-sync skips fsync for a first load; once a person has an account, a load asked
+    with --no-sync writes synchronously (olcDbNoSync never switched on) and its report says
+    so."""
+    first = run(settings, small_delivery(tmp_path / "v1"), no_sync=True)
+    assert first.outcome == "completed" and first.no_sync == "applied"
+    idp = open_directory(settings, "idp")
+    try:
+        dn = person(clean_directory, settings.directory.base_dn, "NICE$880001").dn
+        idp.modify(dn, [("add", "objectClass", ["educonnectAccount"]),
+                        ("replace", "educonnectAccountState", ["active"])])
+    finally:
+        idp.close()
+    switched: list[bool] = []
+    original = durability._set_no_sync
+    monkeypatch.setattr(durability, "_set_no_sync", lambda owner, database, value: (
+        switched.append(value), original(owner, database, value)))
+    second = run(settings, _without_second_pupil(tmp_path / "v2"), no_sync=True,
+                 max_deletes=Limit(50, True))
+    assert second.outcome == "completed", second.refusal
+    assert second.no_sync == "refused" and switched == []
+    assert second.to_dict()["no_sync"] == "refused"
+    assert "--no-sync not applied" in second.summary()
+    assert second.counts["Eleve"]["marked_absent"] == 1
+
+
+def test_directory_start_restores_durability_left_off_by_a_killed_load(tmp_path):
+    """A load killed while --no-sync is on leaves olcDbNoSync TRUE in cn=config; the next
+    start of the embedded directory puts back the configured value (FALSE)."""
+    home = tmp_path / "home"
+    initialize(home, overrides={"directory.embedded": {"port": free_port()},
+                                "logging": {"format": "text"}})
+    own = load_settings(home, environ={})
+    server = EmbeddedSlapd.from_settings(own)
+    server.start()
+    try:
+        owner = open_directory(own, "owner")
+        database = owner.search("cn=config", "(objectClass=olcMdbConfig)", ["olcDbNoSync"],
+                                scope="one")[0].dn
+        owner.modify(database, [("replace", "olcDbNoSync", ["TRUE"])])
+        owner.close()
+        server.stop()
+        assert server.live_no_sync() is True
+        server.start()
+        assert server.live_no_sync() is False
+        owner = open_directory(own, "owner")
+        assert owner.get(database, ["olcDbNoSync"]).first("olcDbNoSync") == "FALSE"
+        owner.close()
+    finally:
+        server.stop()
 
 
 def test_only_one_load_at_a_time(settings, clean_directory, tmp_path):

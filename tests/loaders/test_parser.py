@@ -325,6 +325,17 @@ def test_configured_limits_are_enforced(limits: Limits, attrs: dict):
     assert isinstance(error_of(data, limits), LimitExceededError)
 
 
+def test_limits_count_the_category_value_and_multiple_values_too():
+    """The value limits apply to every value as written: a category padded with spaces past
+    the limit, or many short values that add up past the record limit, are refused."""
+    padded = document(request("Eleve", "1")).replace(
+        b"<value>Eleve</value>", b"<value>Eleve" + b" " * 40 + b"</value>")
+    assert isinstance(error_of(padded, Limits(max_value_chars=30)), LimitExceededError)
+    many = document(request("Eleve", "1", {"a": ["1234", "5678", "9012"]}))
+    assert isinstance(error_of(many, Limits(max_record_chars=14)), LimitExceededError)
+    assert records_of(many)[0].attrs["a"] == ("1234", "5678", "9012")
+
+
 def test_limits_must_be_positive():
     """A zero or negative limit is a configuration error."""
     with pytest.raises(ValueError):
@@ -474,6 +485,42 @@ def test_the_stream_is_closed_when_reading_stops_early():
     assert next(records).id == "1"
     records.close()
     assert opened[0].closed
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: str(path.relative_to(SAMPLES)))
+def test_the_quick_reader_and_the_element_reader_give_the_same_records(path: Path):
+    """Files are read whole-request at a time when their requests have the usual shape; on
+    every sample, that gives exactly the records of the element-by-element reader (or leaves
+    the file to it)."""
+    from loaders.aaf.parser import (
+        DEFAULT_LIMITS, _event_batches, _quick_records, _RecordBuilder, _Unusual,
+    )
+    item = export_file(path)
+    builder = _RecordBuilder(item, DEFAULT_LIMITS)
+    expected = [record for batch in _event_batches(item, DEFAULT_LIMITS, with_comments=False)
+                for record in builder.consume(batch)]
+    quick = []
+    try:
+        quick.extend(_quick_records(item, DEFAULT_LIMITS))
+    except _Unusual:
+        assert quick == expected[:len(quick)]
+    else:
+        assert quick == expected
+    assert list(iter_records(item)) == expected
+
+
+def test_requests_of_an_unusual_shape_give_the_records_of_the_usual_one():
+    """Comments, CDATA sections and odd spacing inside requests, after records of the usual
+    shape, give the same records as the plain document."""
+    attrs = {"ENTPersonJointure": ["2"], "sn": ["DUPONT"], "ENTEleveClasses": ["1$6A", "1$6B"]}
+    plain = document(request("Eleve", "1"), request("Eleve", "2", attrs),
+                     request("Eleve", "3"))
+    odd = plain.replace(b'<attr name="sn"><value>DUPONT</value>',
+                        b'<!-- note --><attr name="sn"><value><![CDATA[DUPONT]]></value>'
+                        ).replace(b"<value>1$6B</value>", b"<value> 1$6B\t</value><?pi x?>")
+    assert odd != plain
+    assert records_of(odd) == records_of(plain)
+    assert [record.id for record in records_of(odd)] == ["1", "2", "3"]
 
 
 def test_an_unreadable_file_is_an_aaf_error(tmp_path):
