@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.login import CpuMeter, cores, login_once, percentile, running_home, serving
+from bench._server import CpuMeter, cores, log_in, percentile, running_home, serving
 
 TARGET = 1500.0
+WORKERS = 2
 CLIENT_COUNTS = (1, 4)
 SERVICE = "https://ent.example.fr/portail/"
 SUCCESS = b"authenticationSuccess"
@@ -117,15 +118,6 @@ def get(port: int, path: str, cookie: str = "") -> tuple[int, dict[str, str], by
         connection.close()
 
 
-def session_cookie(port: int, identifier: str) -> str:
-    """Log in once through the login page; return the session cookie."""
-    from bench.login import Browser
-    browser = Browser(port, identifier)
-    if not (browser.load_page() and browser.submit()):
-        raise RuntimeError("the benchmark browser could not log in")
-    return browser.cookie
-
-
 def _validator(port: int, endpoint: str, tickets: list[str], start: float, stop: float,
                results: "multiprocessing.Queue[tuple[int, int, list[float]]]") -> None:
     ok = errors = 0
@@ -187,7 +179,7 @@ def run_phase(kind: str, port: int, clients: int, seconds: float, meter: CpuMete
     gathered = [results.get(timeout=seconds + 120) for _ in processes]
     for process in processes:
         process.join(30)
-    foreign = meter.foreign_cores(cpu_before, meter.sample())
+    foreign = meter.used(cpu_before, meter.sample()).foreign_cores
     latencies = [value for _, _, values in gathered for value in values]
     return Phase(kind, clients, sum(ok for ok, _, _ in gathered),
                  sum(errors for _, errors, _ in gathered), seconds, latencies, foreign)
@@ -231,10 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     phases: list[Phase] = []
     with running_home(max(CLIENT_COUNTS)) as (home, _settings, identifiers):
         register_service(home)
-        with serving(home, home / "logs" / "bench-serve.log") as port:
+        with serving(home, home / "logs" / "bench-serve.log", WORKERS) as port:
             meter = CpuMeter(home)
             for identifier in identifiers:
-                login_once(port, identifier)  # warm every worker's connections
+                log_in(port, identifier)  # warm every worker's connections
             for endpoint in ("serviceValidate", "p3/serviceValidate"):
                 for clients in CLIENT_COUNTS:
                     per_client = int(args.max_rate * args.seconds / clients) + 100
@@ -242,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                             for n in range(clients)]
                     get(port, "/healthz")
                     phases.append(run_phase(endpoint, port, clients, args.seconds, meter, work))
-            cookies = [session_cookie(port, identifier) for identifier in identifiers]
+            cookies = [log_in(port, identifier) for identifier in identifiers]
             for clients in CLIENT_COUNTS:
                 phases.append(run_phase("issuance", port, clients, args.seconds, meter, cookies))
     print(report(phases))

@@ -32,23 +32,18 @@ import base64
 import html
 import http.client
 import multiprocessing
-import os
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.login import (PASSWORD, CpuMeter, cores, free_port, percentile, request, running_home,
-                         wait_until_healthy)
+from bench._server import CpuMeter, cores, log_in, percentile, running_home, serving
 
 TARGET = 300.0
 WORKERS = 4
@@ -57,8 +52,6 @@ BACKENDS = ("xmlsec", "xmlsec1")
 MODES = {"signed": "https://signed.bench.example/sp", "signed+encrypted":
          "https://encrypted.bench.example/sp"}
 SSO_PATH = "/idp/profile/SAML2/Redirect/SSO"
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-_COOKIE = re.compile(r"^([^=;]+=[^;]*)")
 _RESPONSE = re.compile(r'name="SAMLResponse" value="([^"]+)"')
 
 
@@ -85,36 +78,6 @@ class Phase:
     def cpu_per_response(self) -> float:
         """Server CPU seconds per answer."""
         return self.server_cpu / self.done if self.done else 0.0
-
-
-def server_cpu_seconds(home: Path) -> float:
-    """CPU seconds used so far by slapd, the gunicorn master and its workers (from /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def stat(pid: int) -> list[str]:
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return []
-
-    pids = []
-    for name in ("gunicorn.pid", "slapd.pid"):
-        try:
-            pids.append(int((home / "run" / name).read_text().split()[0]))
-        except (OSError, ValueError, IndexError):
-            continue
-    master = pids[0] if pids else None
-    for entry in Path("/proc").iterdir():
-        fields = stat(int(entry.name)) if entry.name.isdigit() else []
-        if master is not None and fields and int(fields[1]) == master:
-            pids.append(int(entry.name))
-    total = 0.0
-    for pid in pids:
-        fields = stat(pid)
-        if fields:
-            # utime, stime, and those of waited-for children (the xmlsec1 processes)
-            total += sum(int(value) for value in fields[11:15]) / ticks
-    return total
 
 
 # -- the system under test ---------------------------------------------------------------------
@@ -146,40 +109,7 @@ def register_sps(settings) -> None:
                          encrypt_assertion=mode == "signed+encrypted"))
 
 
-@contextmanager
-def serving(home: Path, backend: str, log: Path, workers: int = WORKERS) -> Iterator[int]:
-    """``educonnect serve --workers N`` with ``saml.crypto_backend = backend``."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EDUCONNECT_")}
-    env["EDUCONNECT_SAML__CRYPTO_BACKEND"] = backend
-    env["EDUCONNECT_SERVER__BASE_URL"] = f"http://127.0.0.1:{port}"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "idp.cli", "--home", str(home), "serve", "--port", str(port),
-             "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT, env=env)
-        try:
-            wait_until_healthy(port)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(30)
-
-
 # -- the clients ---------------------------------------------------------------------------------
-
-def login(port: int, identifier: str) -> str | None:
-    """Log in with a fresh browser; return its session cookie (``name=value``)."""
-    status, headers, page = request(port, "GET", "/login")
-    token, cookie = _CSRF.search(page), _COOKIE.match(headers.get("set-cookie", ""))
-    if status != 200 or not token or not cookie:
-        return None
-    form = urllib.parse.urlencode({"csrf_token": token.group(1), "profile": "eleve",
-                                   "identifier": identifier, "password": PASSWORD})
-    status, headers, _ = request(port, "POST", "/login", form, {
-        "Cookie": cookie.group(1), "Content-Type": "application/x-www-form-urlencoded"})
-    session = _COOKIE.match(headers.get("set-cookie", ""))
-    return session.group(1) if status == 302 and session else None
-
 
 def authn_request_path(port: int, entity_id: str) -> str:
     """A fresh, unsigned AuthnRequest over HTTP-Redirect (new ID, current IssueInstant)."""
@@ -208,9 +138,17 @@ def sign_on(port: int, cookie: str, entity_id: str) -> str | None:
     return html.unescape(found.group(1)) if found else None
 
 
+def _login(port: int, identifier: str) -> str | None:
+    """The session cookie of a fresh login, or None when it failed."""
+    try:
+        return log_in(port, identifier)
+    except (RuntimeError, OSError):
+        return None
+
+
 def _client(port: int, identifier: str, entity_id: str, start: float, stop: float,
             results: "multiprocessing.Queue[tuple[int, int, list[float]]]") -> None:
-    cookie = login(port, identifier)
+    cookie = _login(port, identifier)
     ok = errors = 0
     latencies: list[float] = []
     while time.time() < start:
@@ -237,12 +175,12 @@ def load(port: int, identifiers: list[str], backend: str, mode: str, clients: in
         process.start()
     while time.time() < start:
         time.sleep(0.001)
-    cpu_before, server_before = meter.sample(), server_cpu_seconds(meter.home)
+    cpu_before = meter.sample()
     gathered = [results.get(timeout=seconds + 120) for _ in processes]
-    server_used = server_cpu_seconds(meter.home) - server_before
-    foreign = meter.foreign_cores(cpu_before, meter.sample())
     for process in processes:
         process.join(30)
+    used = meter.used(cpu_before, meter.sample())
+    server_used, foreign = used.server, used.foreign_cores
     latencies = [value for _, _, values in gathered for value in values]
     return Phase(backend, mode, clients, sum(ok for ok, _, _ in gathered),
                  sum(e for _, e, _ in gathered), seconds, latencies, foreign, server_used)
@@ -256,7 +194,7 @@ def check_answers(port: int, identifier: str, settings) -> None:
     from idp.saml.xmlsafe import parse
     certificate = crypto.Certificate.from_pem(
         settings.path(settings.saml.signing_certificate).read_bytes())
-    cookie = login(port, identifier)
+    cookie = log_in(port, identifier)
     for mode, entity_id in MODES.items():
         value = sign_on(port, cookie or "", entity_id)
         if value is None:
@@ -321,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         for backend in BACKENDS:
             seconds = args.seconds if backend == "xmlsec" else (args.xmlsec1_seconds or
                                                                   args.seconds)
-            with serving(home, backend, home / "logs" / "bench-saml.log", args.workers) as port:
+            environ = {"EDUCONNECT_SAML__CRYPTO_BACKEND": backend,
+                       "EDUCONNECT_SERVER__BASE_URL": "http://127.0.0.1:{port}"}
+            with serving(home, home / "logs" / "bench-saml.log", args.workers,
+                         environ) as port:
                 check_answers(port, identifiers[0], settings)
                 meter = CpuMeter(home)
                 for mode in MODES:

@@ -1,4 +1,14 @@
-"""Run the application under gunicorn, one app per worker process."""
+"""Run the application under gunicorn, one app per worker process.
+
+Workers are gunicorn's synchronous ones, one request at a time each, ``server.workers`` of them
+(default 2, one per core of a small machine). A password login is almost all argon2id, pure
+CPU: a worker per core keeps the cores busy, and more requests in flight than cores would only
+make them share the caches that argon2id's 19 MiB already strain. Threaded workers (``gthread``)
+would keep client connections open between requests, which saves the client about 0.05 ms per
+request and the server nothing measurable (``python -m bench login``), and they give up what
+the sync worker guarantees: a request stuck past ``server.timeout`` gets its worker killed and
+replaced.
+"""
 from __future__ import annotations
 
 import os

@@ -10,6 +10,12 @@ time left. Nothing is ever locked for good: counters end with their window and w
 their delay. A successful login clears the identifier's counter and wait (not the address's:
 one success in a school must not reset the count of a password-guessing neighbour).
 
+Cost on the login path: :meth:`Throttle.check` reads the two waits and the identifier's counter
+in one store round trip; :meth:`Throttle.success`, given that verdict, writes nothing when the
+identifier had no failure on record (the common case), and otherwise deletes the counter and
+the wait together. A failure counted between the check and the success is left in place: it
+came from an attempt that was not the successful one.
+
 Identifiers and addresses never appear in store keys: they are replaced by a keyed hash
 (HMAC-SHA-256 with the server's secret key), so the store holds no personal data.
 
@@ -25,7 +31,7 @@ import math
 from dataclasses import dataclass
 
 from conf.settings import ThrottleSettings
-from idp.store import Store
+from idp.store import Batch, Store
 
 PREFIX = "throttle:"
 IPV6_PREFIX_LENGTH = 64
@@ -38,6 +44,9 @@ class Verdict:
     allowed: bool
     wait: float = 0.0
     message: str = ""
+    failures_on_record: bool = True
+    """Whether the identifier had failures counted when the verdict was given (True when
+    unknown), i.e. whether a success has anything to clear."""
 
 
 def wait_phrase(seconds: float) -> str:
@@ -113,12 +122,12 @@ class Throttle:
     def check(self, identifier: str, address: str | None) -> Verdict:
         """May an attempt on ``identifier`` from ``address`` go ahead now?"""
         id_key, ip_key = self._keys(identifier, address)
-        waits = [self.store.ttl(f"{PREFIX}wait:id:{id_key}") or 0.0,
-                 self.store.ttl(f"{PREFIX}wait:ip:{ip_key}") or 0.0]
-        wait = max(waits)
+        wait_id, wait_ip, counted = self.store.ttls([
+            f"{PREFIX}wait:id:{id_key}", f"{PREFIX}wait:ip:{ip_key}", f"{PREFIX}count:id:{id_key}"])
+        wait = max(wait_id or 0.0, wait_ip or 0.0)
         if wait > 0:
             return Verdict(False, wait, wait_message(wait))
-        return Verdict(True)
+        return Verdict(True, failures_on_record=counted is not None)
 
     def failure(self, identifier: str, address: str | None) -> float:
         """Count a failed attempt; return the wait it imposes now (0 when none)."""
@@ -136,10 +145,14 @@ class Throttle:
                 imposed = max(imposed, delay)
         return imposed
 
-    def success(self, identifier: str) -> None:
-        """Forget the failures of ``identifier`` (its counter and any wait)."""
+    def success(self, identifier: str, verdict: Verdict | None = None) -> None:
+        """Forget the failures of ``identifier`` (its counter and any wait). ``verdict``, the
+        answer of :meth:`check` for this attempt, spares the store when there is nothing to
+        forget."""
+        if verdict is not None and not verdict.failures_on_record:
+            return
         id_key = self._digest("id", identifier.strip().lower())
         count_key = f"{PREFIX}count:id:{id_key}"
-        if self.store.get(count_key) is not None:
-            self.store.delete(count_key)
-            self.store.delete(f"{PREFIX}wait:id:{id_key}")
+        if verdict is None and self.store.ttls([count_key])[0] is None:
+            return  # nothing on record (a read costs less than a write)
+        self.store.apply(Batch().delete(count_key).delete(f"{PREFIX}wait:id:{id_key}"))

@@ -1,9 +1,10 @@
 """The objects the login views share, built once per application (one per worker process).
 
 argon2id timings are exported as the Prometheus histogram ``educonnect_argon2_seconds``
-(label ``operation``: hash or verify), so an operator sees how much of the CPU goes to password
-hashing. prometheus_client is imported here, inside the worker, after ``educonnect serve`` has
-prepared its multiprocess folder.
+(label ``operation``: hash or verify) and the CPU they take as the counter
+``educonnect_argon2_cpu_seconds_total`` (same label), so an operator sees how much of the CPU
+goes to password hashing. prometheus_client is imported here, inside the worker, after
+``educonnect serve`` has prepared its multiprocess folder.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class LoginServices:
     def build(cls, app: Flask, settings: Settings) -> "LoginServices":
         repository = AccountRepository(app.extensions["educonnect.directory"],
                                        settings.directory.base_dn)
-        hasher = Hasher(settings.accounts, observe=_argon2_histogram())
+        hasher = Hasher(settings.accounts, observe=_argon2_metrics())
         secret = settings.server.secret_key.get_secret_value().encode("utf-8")
         writer = BackgroundWriter()
         return cls(settings=settings, repository=repository, hasher=hasher,
@@ -61,20 +62,32 @@ class LoginServices:
                    clock=Clock(), writer=writer)
 
 
-_ARGON2_SECONDS: Any = None
-"""The ``educonnect_argon2_seconds`` histogram, created on first use in the process."""
+_ARGON2_METRICS: Any = None
+"""The ``educonnect_argon2_seconds`` histogram and the ``educonnect_argon2_cpu_seconds``
+counter, created on first use in the process."""
 
 
-def _argon2_histogram() -> Callable[[str, float], None]:
-    """The callback feeding ``educonnect_argon2_seconds``."""
-    global _ARGON2_SECONDS
-    if _ARGON2_SECONDS is None:
-        from prometheus_client import Histogram
-        _ARGON2_SECONDS = Histogram(
-            "educonnect_argon2_seconds", "Time spent computing argon2id hashes",
-            ["operation"], buckets=(.001, .0025, .005, .01, .02, .04, .08, .16, .32, .64, 1.28))
-    histogram = _ARGON2_SECONDS
-    return lambda operation, seconds: histogram.labels(operation).observe(seconds)
+def _argon2_metrics() -> Callable[[str, float, float], None]:
+    """The callback feeding ``educonnect_argon2_seconds`` and
+    ``educonnect_argon2_cpu_seconds_total``."""
+    global _ARGON2_METRICS
+    if _ARGON2_METRICS is None:
+        from prometheus_client import Counter, Histogram
+        _ARGON2_METRICS = (
+            Histogram("educonnect_argon2_seconds", "Time spent computing argon2id hashes",
+                      ["operation"],
+                      buckets=(.001, .0025, .005, .01, .02, .04, .08, .16, .32, .64, 1.28)),
+            Counter("educonnect_argon2_cpu_seconds", "CPU time spent computing argon2id hashes",
+                    ["operation"]))
+    histogram, counter = _ARGON2_METRICS
+    children = {operation: (histogram.labels(operation), counter.labels(operation))
+                for operation in ("hash", "verify")}
+
+    def observe(operation: str, seconds: float, cpu: float) -> None:
+        timing, spent = children[operation]
+        timing.observe(seconds)
+        spent.inc(cpu)
+    return observe
 
 
 def services() -> LoginServices:

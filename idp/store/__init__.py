@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from idp.store.base import JSON, Store, StoreError, StoreUnavailable
+from idp.store.base import JSON, Batch, Store, StoreError, StoreUnavailable
 from idp.store.redis_backend import RedisStore, redis_store_from_settings
 from idp.store.sqlite import SqliteStore
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JSON",
+    "Batch",
     "RedisStore",
     "SqliteStore",
     "Store",

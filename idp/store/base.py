@@ -13,6 +13,7 @@ import abc
 import json
 import math
 import re
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self, TypeAlias
 
@@ -84,6 +85,46 @@ def decode_value(raw: str | bytes) -> JSON:
     return value
 
 
+class Batch:
+    """Writes to apply together with :meth:`Store.apply`: in one transaction, in one round trip.
+
+    Each method checks its arguments at once (ValueError, as the store's own methods do) and
+    returns the batch, so writes chain: ``Batch().delete(old).put(new, value, ttl)``. The
+    writes are applied in the order they were added.
+    """
+
+    __slots__ = ("writes",)
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, tuple[Any, ...]]] = []
+        """(operation, arguments) pairs; the value of a put is already JSON text."""
+
+    def put(self, key: str, value: JSON, ttl: float) -> Self:
+        """Store ``value`` under ``key`` for ``ttl`` seconds (see :meth:`Store.put`)."""
+        self.writes.append(("put", (check_name(key), encode_value(value), check_ttl(ttl))))
+        return self
+
+    def delete(self, key: str) -> Self:
+        """Delete ``key`` if it is there (see :meth:`Store.delete`)."""
+        self.writes.append(("delete", (check_name(key),)))
+        return self
+
+    def index_add(self, index: str, member: str, ttl: float) -> Self:
+        """Add ``member`` to the set ``index`` (see :meth:`Store.index_add`)."""
+        self.writes.append(("index_add", (check_name(index, "index name"),
+                                          check_name(member, "index member"), check_ttl(ttl))))
+        return self
+
+    def index_remove(self, index: str, member: str) -> Self:
+        """Remove ``member`` from the set ``index`` (see :meth:`Store.index_remove`)."""
+        self.writes.append(("index_remove", (check_name(index, "index name"),
+                                             check_name(member, "index member"))))
+        return self
+
+    def __len__(self) -> int:
+        return len(self.writes)
+
+
 class Store(abc.ABC):
     """A key-value store with expiry, atomic one-time reads, counters and indexes.
 
@@ -122,6 +163,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def ttl(self, key: str) -> float | None:
         """Return the seconds left before ``key`` expires, or None if it is absent."""
+
+    @abc.abstractmethod
+    def ttls(self, keys: Sequence[str]) -> list[float | None]:
+        """Like :meth:`ttl` for each of ``keys`` (in their order), read in one round trip."""
+
+    def apply(self, batch: Batch) -> None:
+        """Apply every write of ``batch``, in order, atomically (all or none) and in one round
+        trip."""
+        if batch.writes:
+            self._apply(batch.writes)
+
+    @abc.abstractmethod
+    def _apply(self, writes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Apply the writes of a :class:`Batch` (at least one) atomically."""
 
     @abc.abstractmethod
     def incr(self, key: str, ttl: float) -> int:

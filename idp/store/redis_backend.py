@@ -8,7 +8,7 @@ through Sentinel (``redis_sentinels``) is decided by the settings.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,13 @@ def escape_glob(text: str) -> str:
 
 def _milliseconds(ttl: float) -> int:
     return max(1, math.ceil(check_ttl(ttl) * 1000))
+
+
+def _seconds_left(pttl: int) -> float | None:
+    """A PTTL answer in seconds: None for a missing key, infinity for one without expiry."""
+    if pttl == -2:
+        return None
+    return math.inf if pttl == -1 else pttl / 1000
 
 
 def _text(value: bytes | str) -> str:
@@ -146,9 +153,40 @@ class RedisStore(Store):
         name = self._key(key)
         with self._translate():
             left = self.client.pttl(name)
-        if left == -2:
-            return None
-        return math.inf if left == -1 else left / 1000
+        return _seconds_left(left)
+
+    def ttls(self, keys: Sequence[str]) -> list[float | None]:
+        """Like :meth:`ttl` for each of ``keys`` (in their order), in one pipeline."""
+        names = [self._key(key) for key in keys]
+        if not names:
+            return []
+        with self._translate():
+            pipeline = self.client.pipeline(transaction=False)
+            for name in names:
+                pipeline.pttl(name)
+            answers = pipeline.execute()
+        return [_seconds_left(left) for left in answers]
+
+    def _apply(self, writes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Apply a batch's writes in one MULTI/EXEC transaction (one round trip)."""
+        with self._translate():
+            pipeline = self.client.pipeline(transaction=True)
+            for operation, arguments in writes:
+                if operation == "put":
+                    key, encoded, seconds = arguments
+                    pipeline.set(self._key(key), encoded, px=_milliseconds(seconds))
+                elif operation == "delete":
+                    pipeline.unlink(self._key(arguments[0]))
+                elif operation == "index_add":
+                    index, member, seconds = arguments
+                    self._index_add(keys=[self._index(index)],
+                                    args=[member, _milliseconds(seconds)], client=pipeline)
+                elif operation == "index_remove":
+                    index, member = arguments
+                    pipeline.srem(self._index(index), member)
+                else:
+                    raise ValueError(f"unknown batch operation {operation!r}")
+            pipeline.execute()
 
     def incr(self, key: str, ttl: float) -> int:
         """Atomically add 1 to the counter under ``key`` (fixed window); return the new count."""

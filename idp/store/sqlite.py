@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -257,12 +257,16 @@ class SqliteStore(Store):
     def _write(self, sql: str, params: dict[str, Any] | tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """Like :meth:`_query`, and purge some expired rows every ``PURGE_EVERY`` writes."""
         rows = self._query(sql, params)
+        self._count_write()
+        return rows
+
+    def _count_write(self) -> None:
+        """Count one write; purge some expired rows every ``PURGE_EVERY`` writes."""
         if next(self._writes) % PURGE_EVERY == 0:
             try:
                 self.purge_expired(PURGE_BATCH)
             except StoreError as exc:
                 log.warning("expired rows not purged from the sqlite store: %s", exc)
-        return rows
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -332,6 +336,18 @@ class SqliteStore(Store):
                            (check_name(key), now))
         return rows[0][0] - now if rows else None
 
+    def ttls(self, keys: Sequence[str]) -> list[float | None]:
+        """Like :meth:`ttl` for each of ``keys`` (in their order), in one query."""
+        names = [check_name(key) for key in keys]
+        if not names:
+            return []
+        now = self._clock()
+        rows = self._query(
+            f"SELECT key, expires FROM store_entry WHERE key IN ({', '.join('?' * len(names))})"
+            " AND expires > ?", (*names, now))
+        left = {key: expires - now for key, expires in rows}
+        return [left.get(name) for name in names]
+
     def incr(self, key: str, ttl: float) -> int:
         """Atomically add 1 to the counter under ``key`` (fixed window); return the new count."""
         check_name(key)
@@ -366,19 +382,24 @@ class SqliteStore(Store):
         check_name(index, "index name")
         check_name(member, "index member")
         seconds = check_ttl(ttl)
-        now = self._clock()
         with self._transaction() as connection:
-            (current,) = connection.execute(
-                "SELECT max(expires) FROM store_index WHERE name = ? AND expires > ?",
-                (index, now)).fetchone()
-            expires = max(now + seconds, current or 0.0)
-            connection.execute(
-                "UPDATE store_index SET expires = ? WHERE name = ? AND expires > ?",
-                (expires, index, now))
-            connection.execute(
-                "INSERT INTO store_index (name, member, expires) VALUES (?, ?, ?) "
-                "ON CONFLICT (name, member) DO UPDATE SET expires = excluded.expires",
-                (index, member, expires))
+            self._index_add(connection, index, member, seconds, self._clock())
+
+    @staticmethod
+    def _index_add(connection: sqlite3.Connection, index: str, member: str, seconds: float,
+                   now: float) -> None:
+        """The statements of :meth:`index_add`, inside the caller's transaction."""
+        (current,) = connection.execute(
+            "SELECT max(expires) FROM store_index WHERE name = ? AND expires > ?",
+            (index, now)).fetchone()
+        expires = max(now + seconds, current or 0.0)
+        connection.execute(
+            "UPDATE store_index SET expires = ? WHERE name = ? AND expires > ?",
+            (expires, index, now))
+        connection.execute(
+            "INSERT INTO store_index (name, member, expires) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, member) DO UPDATE SET expires = excluded.expires",
+            (index, member, expires))
 
     def index_members(self, index: str) -> set[str]:
         """Return the members of the set ``index`` (empty if absent or expired)."""
@@ -390,6 +411,37 @@ class SqliteStore(Store):
         """Remove ``member`` from the set ``index`` if it is there."""
         self._write("DELETE FROM store_index WHERE name = ? AND member = ?",
                     (check_name(index, "index name"), check_name(member, "index member")))
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def _apply(self, writes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Apply a batch's writes in one ``BEGIN IMMEDIATE`` transaction (a single put or
+        delete is one statement, atomic by itself)."""
+        now = self._clock()
+        if len(writes) == 1 and writes[0][0] in ("put", "delete"):
+            self._write(*self._statement(writes[0], now))
+            return
+        with self._transaction() as connection:
+            for operation, arguments in writes:
+                if operation == "index_add":
+                    self._index_add(connection, *arguments, now)
+                else:
+                    connection.execute(*self._statement((operation, arguments), now))
+        self._count_write()
+
+    @staticmethod
+    def _statement(write: tuple[str, tuple[Any, ...]], now: float
+                   ) -> tuple[str, dict[str, Any] | tuple[Any, ...]]:
+        """The SQL and parameters of one put, delete or index_remove of a batch."""
+        operation, arguments = write
+        if operation == "put":
+            key, encoded, seconds = arguments
+            return _PUT, {"key": key, "value": encoded, "expires": now + seconds}
+        if operation == "delete":
+            return "DELETE FROM store_entry WHERE key = ?", arguments
+        if operation == "index_remove":
+            return "DELETE FROM store_index WHERE name = ? AND member = ?", arguments
+        raise ValueError(f"unknown batch operation {operation!r}")
 
     # -- maintenance -------------------------------------------------------------------------
 

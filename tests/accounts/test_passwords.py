@@ -72,6 +72,21 @@ def test_non_argon2id_hash_needs_a_rehash():
     assert hasher().needs_rehash(legacy)
 
 
+def test_each_computation_is_reported_with_its_time_and_cpu():
+    """The observer hears of every hash and verification (dummy included) with the seconds it
+    took and the CPU the thread spent, both positive, the CPU never more than the time."""
+    heard: list[tuple[str, float, float]] = []
+    h = Hasher(AccountsSettings(argon2_time_cost=2, argon2_memory_cost=4096),
+               observe=lambda operation, seconds, cpu: heard.append((operation, seconds, cpu)))
+    heard.clear()  # the dummy hash made at construction does not go through hash()
+    stored = h.hash("Cartable2024")
+    h.verify(stored, "Cartable2024")
+    h.verify(None, "Cartable2024")
+    assert [operation for operation, _, _ in heard] == ["hash", "verify", "verify"]
+    for _, seconds, cpu in heard:
+        assert 0 < cpu <= seconds + 0.002
+
+
 def test_dummy_verification_costs_as_much_as_a_real_one():
     """verify_dummy works through a hash of the current parameters (it does not return early)."""
     import time

@@ -292,3 +292,19 @@ def test_argon2_time_is_exported_as_a_metric(client, accounts):
     post_login(client, "c.martin47", PASSWORD)
     post_login(client, "x.inconnu99", PASSWORD)
     assert verifications() == before + 2
+
+
+def test_argon2_cpu_is_exported_as_a_metric(client, accounts):
+    """/metrics adds up the CPU seconds the verifications took."""
+    accounts.active_pupil()
+
+    def cpu_seconds() -> float:
+        text = client.get("/metrics").get_data(as_text=True)
+        line = next((l for l in text.splitlines()
+                     if l.startswith('educonnect_argon2_cpu_seconds_total{operation="verify"}')),
+                    None)
+        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+    before = cpu_seconds()
+    post_login(client, "c.martin47", PASSWORD)
+    assert cpu_seconds() > before

@@ -158,3 +158,38 @@ def test_address_throttle_uses_the_forwarded_address(home, slapd, tmp_path, peop
     assert ok.status_code == 302
     again = post_login(client, "c.martin47", PASSWORD, headers={"X-Forwarded-For": "203.0.113.9"})
     assert again.status_code == 429
+
+
+def test_success_writes_only_when_there_are_failures_to_forget(tmp_path):
+    """With no failure on record, a success given its verdict leaves the store untouched; after
+    failures it clears the identifier's counter and wait (not the address's)."""
+    from idp.store import SqliteStore
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    applied = []
+    original = store.apply
+    store.apply = lambda batch: (applied.append(batch), original(batch))  # type: ignore
+    throttle = Throttle(store, ThrottleSettings(identifier_free_attempts=2,
+                                                address_free_attempts=1000), b"secret")
+    verdict = throttle.check("c.martin47", "192.0.2.7")
+    assert verdict.allowed and not verdict.failures_on_record
+    throttle.success("c.martin47", verdict)
+    throttle.success("c.martin47")  # without a verdict: a read finds nothing to forget
+    assert applied == []
+    throttle.failure("c.martin47", "192.0.2.7")
+    verdict = throttle.check("C.Martin47 ", "192.0.2.7")
+    assert verdict.allowed and verdict.failures_on_record
+    throttle.success("c.martin47", verdict)
+    assert len(applied) == 1
+    assert not throttle.check("c.martin47", "192.0.2.7").failures_on_record
+    throttle.failure("c.martin47", "192.0.2.7")
+    assert throttle.failure("c.martin47", "192.0.2.7") > 0  # second failure: a wait
+    throttle.success("c.martin47")  # without a verdict: always clears
+    assert throttle.check("c.martin47", "192.0.2.7").allowed
+    assert store.get(next(key for key in _keys(tmp_path) if ":count:ip:" in key)) == 3
+    store.close()
+
+
+def _keys(tmp_path):
+    import sqlite3
+    with sqlite3.connect(tmp_path / "s.sqlite3") as connection:
+        return [row[0] for row in connection.execute("SELECT key FROM store_entry")]
