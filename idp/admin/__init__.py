@@ -1,4 +1,6 @@
-"""School administration under ``/admin``: staff sign-in, rights, accounts, letters, statistics.
+"""School administration under ``/admin``: staff sign-in, rights, accounts, letters, statistics;
+and the staff single sign-on of the profile-selection page under ``/agents``
+(:mod:`idp.admin.agents_login`).
 
 Who may administer what
 -----------------------
@@ -31,10 +33,12 @@ means enrolling the second factor again and re-creating delegations, nothing mor
 
 Speed
 -----
-A school's accounts are read from the directory once (about one second for 3,000 pupils and
-5,000 representatives) and then served from a per-process cache (:mod:`idp.admin.cache`):
-the table and the statistics then render in a few milliseconds (``python -m bench.admin``).
-Administrative actions invalidate the cache on every node at once.
+A school's accounts are read from the directory at their first use (:mod:`idp.admin.roster`:
+pipelined searches asking only for the attributes shown, values decoded straight from the raw
+answer; the representatives only when a page needs them) and then served from a per-process
+cache (:mod:`idp.admin.cache`), so the table and the statistics render in milliseconds.
+Administrative actions invalidate the cache on every node at once; ``python -m bench admin``
+prints both the uncached and the cached figures.
 """
 from __future__ import annotations
 
@@ -43,8 +47,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the administration blueprint and its services."""
-    from idp.admin import views
+    from idp.admin import agents_login, views
     from idp.admin.services import AdminServices
 
     app.extensions["educonnect.admin"] = AdminServices.build(app)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(agents_login.blueprint)

@@ -1,5 +1,6 @@
 """A per-process cache of school rosters, so the accounts table and the statistics of a large
-school render in well under 200 ms once the school has been read.
+school render in a few milliseconds once the school has been read (the first read itself is
+made fast by :mod:`idp.admin.roster`).
 
 Freshness: every administrative action on a school's accounts bumps the school's version
 counter in the state store (``admin:roster-version:<UAI>``), which every worker of every node

@@ -44,7 +44,7 @@ class Issuer:
         report = IssueReport()
         for row in rows:
             # Re-read the entry: the roster may be a few seconds old.
-            stored = self.repository.get(row.person.dn)
+            stored = self.repository.get(row.dn)
             person = stored.person
             if is_deactivated(person, now, self.grace):
                 report.skipped_deactivated += 1

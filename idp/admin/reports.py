@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from directory import Directory, Tree, filter_format
 from idp.admin.roster import Roster
 
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -24,10 +25,10 @@ class WrongLink:
 
 def wrong_links(roster: Roster) -> list[WrongLink]:
     """Reports (``educonnectWrongLink = <pupil DN>$<ISO date>``) naming pupils of the school."""
-    pupils = {p.person.dn.lower(): p for p in roster.pupils}
+    pupils = {row.dn.lower(): row for row in roster.pupils}
     found = []
-    for entry, _ in roster.relatives.values():
-        for value in entry.all("educonnectWrongLink"):
+    for parent in roster.representatives:
+        for value in parent.wrong_links:
             pupil_dn, _, when = value.rpartition("$")
             pupil = pupils.get(pupil_dn.lower())
             if pupil is None:
@@ -36,9 +37,7 @@ def wrong_links(roster: Roster) -> list[WrongLink]:
                 reported = date.fromisoformat(when[:10])
             except ValueError:
                 reported = None
-            parent = f"{entry.first('sn') or ''} {entry.first('givenName') or ''}".strip()
-            found.append(WrongLink(parent, entry.first("educonnectLogin") or "",
-                                   f"{pupil.person.sn} {pupil.person.given_name}".strip(),
+            found.append(WrongLink(parent.name, parent.login, pupil.name,
                                    ", ".join(pupil.classes), reported))
     return sorted(found, key=lambda w: (w.reported_on or date.min), reverse=True)
 
@@ -81,25 +80,56 @@ ADVICE = {
 }
 
 
-def data_quality(roster: Roster) -> list[Problem]:
-    """What will make a family fail to self-register, pupil by pupil."""
+def missing_identity(directory: Directory, base_dn: str, roster: Roster
+                     ) -> dict[str, tuple[bool, bool]]:
+    """Pupils of the school without an INE or a birth date: ``(no INE, no birth date)`` by
+    lower-cased DN (one search; the roster does not carry these attributes)."""
+    found = directory.search(
+        Tree(base_dn).people,
+        filter_format("(&(objectClass=ENTEleve)(ENTPersonStructRattach=%s)"
+                      "(|(!(ENTEleveINE=*))(!(ENTPersonDateNaissance=*))))", roster.school.dn),
+        attrs=("ENTEleveINE", "ENTPersonDateNaissance"))
+    return {entry.dn.lower(): (not entry.first("ENTEleveINE"),
+                               not entry.first("ENTPersonDateNaissance")) for entry in found}
+
+
+def unusable_mobiles(directory: Directory, roster: Roster) -> dict[str, list[str]]:
+    """For the representatives without a mobile number: the numbers the school wrote that
+    were not valid phone numbers (kept as written by the loader in
+    ``educonnectMobileOriginal``), by lower-cased DN."""
+    wanted = [(row.dn, "(educonnectMobileOriginal=*)") for row in roster.representatives
+              if not row.mobiles]
+    return {dn.lower(): [value.decode("utf-8", "replace")
+                         for value in attrs.get("educonnectMobileOriginal", ())]
+            for dn, attrs in directory.search_many(wanted, ["educonnectMobileOriginal"],
+                                                   scope="base")}
+
+
+def data_quality(roster: Roster, missing: dict[str, tuple[bool, bool]],
+                 unusable: dict[str, list[str]]) -> list[Problem]:
+    """What will make a family fail to self-register, pupil by pupil (``missing`` and
+    ``unusable``: what :func:`missing_identity` and :func:`unusable_mobiles` found)."""
     problems: list[Problem] = []
     for pupil in roster.pupils:
-        name = f"{pupil.person.sn} {pupil.person.given_name}".strip()
+        no_ine, no_birth = missing.get(pupil.dn.lower(), (False, False))
         classes = ", ".join(pupil.classes)
-        if not pupil.person.ine:
-            problems.append(Problem("ine", name, name, classes, ADVICE["ine"]))
-        if pupil.person.birth_date is None:
-            problems.append(Problem("naissance", name, name, classes, ADVICE["naissance"]))
+        if no_ine:
+            problems.append(Problem("ine", pupil.name, pupil.name, classes, ADVICE["ine"]))
+        if no_birth:
+            problems.append(Problem("naissance", pupil.name, pupil.name, classes,
+                                    ADVICE["naissance"]))
     by_number: dict[str, list[str]] = defaultdict(list)
-    for entry, children in roster.relatives.values():
-        who = f"{entry.first('sn') or ''} {entry.first('givenName') or ''}".strip()
-        pupils = ", ".join(f"{c.person.sn} {c.person.given_name}".strip() for c in children)
-        classes = ", ".join(sorted({code for c in children for code in c.classes}))
-        mobiles = entry.all("mobile")
-        if not mobiles:
+    for relative in roster.representatives:
+        who = relative.name
+        pupils = ", ".join(relative.pupils)
+        classes = ", ".join(relative.classes)
+        written = unusable.get(relative.dn.lower(), []) if not relative.mobiles else []
+        for text in written:
+            problems.append(Problem("mobile_invalide", f"{who} ({text})", pupils, classes,
+                                    ADVICE["mobile_invalide"]))
+        if not relative.mobiles and not written:
             problems.append(Problem("sans_mobile", who, pupils, classes, ADVICE["sans_mobile"]))
-        for number in sorted(set(mobiles)):
+        for number in sorted(set(relative.mobiles)):
             if not valid_mobile(number):
                 problems.append(Problem("mobile_invalide", f"{who} ({number})", pupils, classes,
                                         ADVICE["mobile_invalide"]))

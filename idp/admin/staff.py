@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bridges.agents import headed_schools, schools_of
 from bridges.base import UpstreamIdentity
-from directory import Directory, DirectoryError, Tree, filter_format
+from directory import Directory, DirectoryError, Entry, Tree, filter_format
 
 log = logging.getLogger("educonnect.admin")
 
@@ -39,23 +39,34 @@ class StaffProfile:
                    headed=set(data.get("headed", [])), works_in=set(data.get("works_in", [])))
 
 
-def loaded_functions(directory: Directory, base_dn: str, email: str | None) -> tuple[set[str], set[str]]:
-    """(UAIs headed, UAIs worked in) according to the loaded staff entry of ``email``."""
+STAFF_CLASSES = ("ENTAuxEnseignant", "ENTAuxNonEnsEtab")
+
+
+def staff_entry(directory: Directory, base_dn: str, email: str | None,
+                attrs: tuple[str, ...] | list[str]) -> Entry | None:
+    """The loaded staff entry (teacher or non-teaching staff) of the academic e-mail address
+    ``email``: exactly one, or None. Failures of the directory are logged and give None."""
     if not email:
-        return set(), set()
-    tree = Tree(base_dn)
+        return None
+    classes = "".join(f"(objectClass={name})" for name in STAFF_CLASSES)
     try:
         found = directory.search(
-            tree.people, filter_format("(&(objectClass=ENTPerson)(mail=%s)(ENTPersonFonctions=*))",
-                                       email), attrs=["ENTPersonFonctions"], sizelimit=2)
+            Tree(base_dn).people,
+            filter_format(f"(&(|{classes})(mail=%s))", email), attrs=attrs, sizelimit=2)
     except DirectoryError as exc:
         log.warning("staff data lookup failed: %s", type(exc).__name__)
-        return set(), set()
-    if len(found) != 1:
+        return None
+    return found[0] if len(found) == 1 else None
+
+
+def loaded_functions(directory: Directory, base_dn: str, email: str | None) -> tuple[set[str], set[str]]:
+    """(UAIs headed, UAIs worked in) according to the loaded staff entry of ``email``."""
+    entry = staff_entry(directory, base_dn, email, ["ENTPersonFonctions"])
+    if entry is None:
         return set(), set()
     headed_dns: set[str] = set()
     all_dns: set[str] = set()
-    for value in found[0].all("ENTPersonFonctions"):
+    for value in entry.all("ENTPersonFonctions"):
         dn, function = split_function(value)
         if not dn:
             continue

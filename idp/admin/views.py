@@ -62,7 +62,8 @@ def _private(response: Response) -> Response:
 
 @blueprint.errorhandler(DirectoryError)
 @blueprint.errorhandler(StoreError)
-def _unavailable(error: Exception):
+def unavailable(error: Exception):
+    """The directory or the store did not answer (also the staff sign-in's answer)."""
     return render_template("admin/message.html", title="Service indisponible",
                            message="Le service est momentanément indisponible. Merci de "
                                    "réessayer dans quelques minutes."), 503
@@ -148,13 +149,18 @@ def sign_in():
         error = FAILURE + (f" {wait_message(wait)}" if wait > 0 else "")
         return render_template("admin/sign_in.html", form=form, error=error), 401
     svc.throttle.success(throttle_key)
-    profile = profile_of(identity, svc.directory, svc.settings.directory.base_dn)
     renew_session_id()
+    admin_signed_in(profile_of(identity, svc.directory, svc.settings.directory.base_dn))
+    return redirect(url_for("admin.home"))
+
+
+def admin_signed_in(profile: StaffProfile) -> None:
+    """Sign the agent in to the administration (in this browser's session, whose identifier
+    the caller has just renewed); the second factor is still to be given."""
     session[SESSION_KEY] = profile.to_json()
     session[SECOND_FACTOR_KEY] = False
     session.pop(ENROL_KEY, None)
     audit("admin.login", agent=profile.subject, headed=len(profile.headed))
-    return redirect(url_for("admin.home"))
 
 
 @blueprint.post("/deconnexion")
@@ -225,8 +231,16 @@ def home():
 
 # -- accounts ---------------------------------------------------------------------------------
 def _filtered(grant: Grant, roster: Roster, source) -> tuple[Filters, list]:
+    """The filters asked for and the rows they select. Asking for a profile the right does not
+    reach (the representatives with "dépannage élèves") answers 403."""
+    asked = source.get("profil")
+    if asked and asked not in grant.profiles():
+        profile = _profile()
+        audit("admin.refused", agent=profile.subject if profile else None, uai=grant.uai,
+              reason="profile")
+        abort(403)
     filters = Filters.from_args(source, grant.profiles())
-    return filters, apply_filters(roster.rows, filters)
+    return filters, apply_filters(roster.rows_of(filters.profile), filters)
 
 
 @blueprint.get("/<uai>/comptes")
@@ -238,13 +252,11 @@ def accounts(uai: str):
     roster = _school_roster(grant)
     filters, rows = _filtered(grant, roster, request.args)
     page_rows, pages = page_of(rows, filters.page, admin_services().settings.admin.page_size)
-    mefs = sorted({(p.mef, p.mef_label) for p in roster.pupils if p.mef},
-                  key=lambda item: item[1])
-    classes = sorted({c for p in roster.pupils for c in p.classes}, key=str.casefold)
     return render_template("admin/accounts.html", profile=profile, grant=grant,
                            school=roster.school, filters=filters, rows=page_rows,
                            count=len(rows), pages=pages, page=min(filters.page, pages),
-                           mefs=mefs, classes=classes, states=list(AccountState),
+                           mefs=roster.mef_choices, classes=roster.class_choices,
+                           states=list(AccountState),
                            origins=list(AccountOrigin), form=ActionForm())
 
 
@@ -303,7 +315,8 @@ def accounts_action(uai: str):
 
 # -- statistics and reports -------------------------------------------------------------------
 def _tables(roster: Roster) -> list[stats.Table]:
-    return [stats.table(roster.rows, "eleve"), stats.table(roster.rows, "responsable")]
+    return roster.derived("statistics", lambda: [stats.table(roster.rows, "eleve"),
+                                                 stats.table(roster.rows, "responsable")])
 
 
 @blueprint.get("/<uai>/statistiques")
@@ -314,9 +327,9 @@ def statistics(uai: str):
     profile, grant = checked
     roster = _school_roster(grant)
     tables = _tables(roster)
-    charts = [stats.render_svg(t, "Activation des comptes élèves par MEF" if t.profile == "eleve"
-                               else "Activation des comptes responsables par MEF")
-              for t in tables]
+    charts = roster.derived("charts", lambda: [stats.render_svg(
+        t, "Activation des comptes élèves par MEF" if t.profile == "eleve"
+        else "Activation des comptes responsables par MEF") for t in tables])
     return render_template("admin/statistics.html", profile=profile, grant=grant,
                            school=roster.school, tables=tables, charts=charts,
                            columns=stats.COLUMNS)
@@ -353,8 +366,12 @@ def data_quality(uai: str):
         return checked
     profile, grant = checked
     roster = _school_roster(grant)
+    svc = admin_services()
+    problems = reports.data_quality(
+        roster, reports.missing_identity(svc.directory, svc.settings.directory.base_dn, roster),
+        reports.unusable_mobiles(svc.directory, roster))
     return render_template("admin/quality.html", profile=profile, grant=grant,
-                           school=roster.school, problems=reports.data_quality(roster),
+                           school=roster.school, problems=problems,
                            kinds=reports.KINDS)
 
 

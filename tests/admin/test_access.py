@@ -115,8 +115,8 @@ def test_delegated_pupil_help_without_second_factor(app, client, schools):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Bernard Léa" in text and "Bernard Anne" not in text
-    assert "Bernard Anne" not in teacher.get(
-        f"/admin/{SCHOOL_A}/comptes?profil=responsable").get_data(as_text=True)
+    for path in ("comptes?profil=responsable", "comptes.csv?profil=responsable"):
+        assert teacher.get(f"/admin/{SCHOOL_A}/{path}").status_code == 403, path
     for path in ("statistiques", "signalements", "qualite", "delegations", "journal"):
         assert teacher.get(f"/admin/{SCHOOL_A}/{path}").status_code == 403, path
     token = csrf_token(text)
@@ -125,13 +125,13 @@ def test_delegated_pupil_help_without_second_factor(app, client, schools):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert _state(app, schools.dns["ea1"]) is AccountState.NOTIFIE
     assert _state(app, schools.dns["ra1"]) is AccountState.NON_NOTIFIE
-    # Asking for the representatives falls back to the pupils: none of them is touched.
+    # Asking for the representatives by editing the form is refused: nobody is touched.
     response = teacher.post(f"/admin/{SCHOOL_A}/comptes/action", data={
         "csrf_token": token, "action": "notifier", "profil": "responsable", "tous": "1"})
-    assert response.mimetype == "application/pdf"
+    assert response.status_code == 403
     for uid in ("ra1", "ra2", "ra3"):
         assert _state(app, schools.dns[uid]) is AccountState.NON_NOTIFIE
-    assert _state(app, schools.dns["ea4"]) is AccountState.NOTIFIE
+    assert _state(app, schools.dns["ea4"]) is AccountState.NON_NOTIFIE
 
 
 def test_delegation_of_representatives_needs_second_factor(app, client):
@@ -143,8 +143,7 @@ def test_delegation_of_representatives_needs_second_factor(app, client):
     enrol(teacher)
     text = teacher.get(f"/admin/{SCHOOL_A}/comptes").get_data(as_text=True)
     assert "Bernard Anne" in text and "3 comptes" in text  # the 3 representatives, no pupil
-    assert "3 comptes" in teacher.get(
-        f"/admin/{SCHOOL_A}/comptes?profil=eleve").get_data(as_text=True)
+    assert teacher.get(f"/admin/{SCHOOL_A}/comptes?profil=eleve").status_code == 403
 
 
 def test_expired_delegation_stops_working(app, client):
@@ -218,3 +217,33 @@ def test_actions_without_csrf_token_change_nothing(app, client, schools):
                            data={"agent": "mmartin", "right": "complet"})
     assert response.status_code == 400
     assert DelegationBook(app.extensions["educonnect.store"]).of_school(SCHOOL_A) == []
+
+
+def test_head_of_a_cannot_revoke_school_b_delegations(app, client):
+    """A delegation of school B survives the head of A posting B's revocation form (404) or
+    naming B's agent in A's form; B's journal stays out of reach."""
+    book = DelegationBook(app.extensions["educonnect.store"])
+    book.grant(Delegation(SCHOOL_B, "mmartin", Right.ELEVES, None, "bleroy", "2026-01-01"))
+    head_of_school(client)
+    token = page_token(client, f"/admin/{SCHOOL_A}/delegations")
+    response = client.post(f"/admin/{SCHOOL_B}/delegations/retirer",
+                           data={"csrf_token": token, "agent": "mmartin"})
+    assert response.status_code == 404
+    client.post(f"/admin/{SCHOOL_A}/delegations/retirer",
+                data={"csrf_token": token, "agent": "mmartin"})
+    assert [d.subject for d in book.of_school(SCHOOL_B)] == ["mmartin"]
+    assert client.get(f"/admin/{SCHOOL_B}/journal").status_code == 404
+
+
+def test_other_forms_without_csrf_token_are_refused(app, client):
+    """Revoking a delegation, the second factor and signing out all need the form's token."""
+    head_of_school(client)
+    _delegate(client, "mmartin", "eleves")
+    response = client.post(f"/admin/{SCHOOL_A}/delegations/retirer", data={"agent": "mmartin"})
+    assert response.status_code == 400
+    assert [d.subject for d in DelegationBook(app.extensions["educonnect.store"])
+            .of_school(SCHOOL_A)] == ["mmartin"]
+    assert client.post("/admin/double-authentification", data={"code": "123456"}
+                       ).status_code == 400
+    assert client.post("/admin/deconnexion").status_code == 400
+    assert client.get(f"/admin/{SCHOOL_A}/comptes").status_code == 200

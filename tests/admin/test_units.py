@@ -1,6 +1,8 @@
 """Unit checks of the administration's building blocks (roster cache, mobile numbers, SVG)."""
 from __future__ import annotations
 
+from collections import Counter
+
 from idp.admin.cache import RosterCache
 from idp.admin.reports import valid_mobile
 from idp.admin.stats import Line, Table, render_svg
@@ -55,3 +57,27 @@ def test_svg_chart_escapes_and_scales():
     assert "&lt;3EME&gt;" in svg and "<3EME>" not in svg and "Titre &amp; test" in svg
     assert 'width="210.0"' in svg  # half of the 420-pixel bar is active
     assert "50 %" in svg
+
+
+def test_search_many_pages_pipelines_and_skips_missing_bases(people):
+    """Searches one after the other, each paged over a page size smaller than its result, or
+    several in flight at once (a window of 2); a base that does not exist gives nothing; every
+    entry comes once per matching search, its values as bytes."""
+    owner = people.owner
+    school = people.school("0061234J")
+    dns = [people.pupil(f"e{n}", "Élève", f"Nom{n}", school=school, classes=["3A"])
+           for n in range(23)]
+    searches = [(people.tree.people, "(objectClass=ENTEleve)"),
+                (f"uid=nobody,{people.tree.people}", "(objectClass=*)"),
+                (people.tree.people, "(&(objectClass=ENTEleve)(sn=Nom1*))"),
+                (people.tree.structures, "(objectClass=ENTEtablissement)")]
+    owner.page_size = 5
+    try:
+        for window in (1, 2):
+            found = list(owner.search_many(searches, ["sn"], window=window))
+            counts = Counter(dn for dn, _ in found)
+            assert set(dns) <= set(counts) and school in counts
+            assert sum(counts.values()) == 23 + 11 + 1  # Nom1, Nom10..Nom19
+            assert dict(found)[dns[7]] == {"sn": [b"Nom7"]}
+    finally:
+        owner.page_size = 1000
