@@ -20,6 +20,11 @@ class UpstreamRefused(BridgeError):
     only: users see one answer whatever it was)."""
 
 
+class UpstreamCancelled(UpstreamRefused):
+    """The person gave up at the upstream source (for example "Revenir sur le service" at
+    FranceConnect): not an error on anyone's part, but no identity either."""
+
+
 @dataclass(frozen=True)
 class UpstreamIdentity:
     """Who the upstream source says this is."""

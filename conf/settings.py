@@ -370,6 +370,15 @@ class PortalSettings(Section):
     assets_dir: str = ""
     """Folder of the design system's files (``dist`` of the ``@gouvfr/dsfr`` npm package);
     empty: ``node_modules/@gouvfr/dsfr/dist`` of the source tree."""
+    institution_lines: list[str] = Field(["Ministère", "de l'Éducation", "nationale"],
+                                         min_length=1, max_length=5)
+    """Lines of the institution's name under the Marianne, in the header and the footer of
+    every page (the design system's "bloc-marque"), one string per line."""
+    service_name: str = Field("EduConnect", min_length=1, max_length=60)
+    """Name of the service in the header (and at the end of every page title)."""
+    service_tagline: str = Field("Le compte des élèves et de leurs représentants légaux",
+                                 max_length=160)
+    """Line under the service name in the header (empty: none)."""
 
 
 class SmsSettings(Section):
@@ -424,11 +433,105 @@ class CodesSettings(Section):
     daily_per_number: int = Field(5, ge=1, le=100)
     """Codes sent to one mobile number per day."""
     daily_per_address: int = Field(20, ge=1, le=10000)
-    """Codes requested from one client address per day."""
+    """Codes (and e-mails of forgotten credentials) requested from one client address per
+    day."""
     journey_timeout: int = Field(1800, ge=300, le=86400)
     """Seconds a self-registration may take from start to end."""
     link_validity: int = Field(86400, ge=600, le=7 * 86400)
     """Seconds an e-mail confirmation link stays valid."""
+    reset_link_validity: int = Field(1800, ge=300, le=86400)
+    """Seconds a password-reset link sent by e-mail stays valid (it also works only once)."""
+    reset_daily_per_account: int = Field(3, ge=1, le=50)
+    """E-mails (password-reset links, identifier reminders) sent to one account per day; a
+    further request gets the same answer and sends nothing. Requests from one client address
+    count against ``daily_per_address`` with the SMS codes."""
+
+
+FRANCECONNECT_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint",
+                           "end_session_endpoint", "jwks_uri")
+
+
+class FranceConnectSettings(Section):
+    enabled: bool = False
+    """Offer "S'identifier avec FranceConnect" to legal representatives (FranceConnect v2,
+    OpenID Connect authorization code flow)."""
+    issuer: str = "https://oidc.franceconnect.gouv.fr/api/v2"
+    """FranceConnect's issuer: the ``iss`` of its tokens, and the base of its discovery document.
+    Integration: ``https://fcp-low.integ01.dev-franceconnect.fr/api/v2``."""
+    discovery: bool = True
+    """Read the endpoints and keys' address from ``<issuer>/.well-known/openid-configuration``.
+    When false, every ``*_endpoint`` key and ``jwks_uri`` must be set."""
+    metadata_ttl: float = Field(3600.0, ge=0, le=86400)
+    """Seconds the discovery document and the signing keys are reused before being read again
+    (keys are also read again once when a token names an unknown key)."""
+    authorization_endpoint: str = ""
+    """Where browsers are sent to log in (``<issuer>/authorize``); empty: from discovery."""
+    token_endpoint: str = ""
+    """Where the code is exchanged for tokens (``<issuer>/token``); empty: from discovery."""
+    userinfo_endpoint: str = ""
+    """Where the identity is read (``<issuer>/userinfo``); empty: from discovery."""
+    end_session_endpoint: str = ""
+    """Where browsers are sent to log out (``<issuer>/session/end``); empty: from discovery."""
+    jwks_uri: str = ""
+    """FranceConnect's public signing keys (``<issuer>/jwks``); empty: from discovery."""
+    client_id: str = ""
+    """This service's client identifier, given by FranceConnect's partner space."""
+    client_secret: SecretStr = SecretStr("")
+    """This service's client secret (``client_secret_post``; also the key of HS256 tokens);
+    override with ``EDUCONNECT_FRANCECONNECT__CLIENT_SECRET``."""
+    scope: str = ("openid given_name family_name birthdate gender birthplace birthcountry email "
+                  "preferred_username")
+    """Scopes asked for, separated by spaces (``openid`` is required)."""
+    acr_values: Literal["eidas1", "eidas2", "eidas3"] = "eidas1"
+    """Level of assurance asked for; a login at a lower level is refused (FranceConnect
+    offers ``eidas1``; FranceConnect+ ``eidas2`` or ``eidas3``)."""
+    algorithms: list[Literal["ES256", "RS256", "HS256"]] = ["ES256", "RS256", "HS256"]
+    """Signature algorithms accepted on id_tokens and userinfo: ES256 and RS256 are checked with
+    FranceConnect's published keys, HS256 with ``client_secret``."""
+    clock_skew: int = Field(30, ge=0, le=300)
+    """Seconds of clock difference tolerated on the tokens' ``exp`` and ``iat``."""
+    timeout: float = Field(10.0, gt=0, le=120)
+    """Seconds allowed to each request to FranceConnect (connection and answer)."""
+    state_ttl: int = Field(600, ge=60, le=3600)
+    """Seconds a login started at FranceConnect may take before its return is refused."""
+    ca_bundle: str = ""
+    """PEM file (absolute path) of the certification authorities trusted for FranceConnect's
+    https endpoints. Empty: the system's trust store."""
+    redirect_path: str = Field("/bridges/franceconnect/callback", pattern=r"^/[^?#]*$")
+    """Path of the callback, after ``server.base_url``; the full URL must be registered at
+    FranceConnect as a redirect URI."""
+    post_logout_path: str = Field("/bridges/franceconnect/logged-out", pattern=r"^/[^?#]*$")
+    """Path FranceConnect returns to after logout, after ``server.base_url``; the full URL must
+    be registered at FranceConnect as a post-logout redirect URI."""
+
+    @field_validator("issuer", *FRANCECONNECT_ENDPOINTS)
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local test provider)")
+        return value.rstrip("/") if value else value
+
+    @field_validator("scope")
+    @classmethod
+    def _openid_scope(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("must include openid")
+        return " ".join(value.split())
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> "FranceConnectSettings":
+        if not self.enabled:
+            return self
+        missing = [name for name in ("issuer", "client_id") if not getattr(self, name)]
+        if not self.client_secret.get_secret_value():
+            missing.append("client_secret (or EDUCONNECT_FRANCECONNECT__CLIENT_SECRET)")
+        if not self.discovery:
+            missing += [name for name in FRANCECONNECT_ENDPOINTS if not getattr(self, name)]
+        if missing:
+            raise ValueError("FranceConnect is enabled but these keys are not set: "
+                             + ", ".join(missing)
+                             + ("" if self.discovery else " (discovery = false)"))
+        return self
 
 
 class Settings(Section):
@@ -440,6 +543,7 @@ class Settings(Section):
     logging: LoggingSettings = LoggingSettings()
     attributes: AttributesSettings = AttributesSettings()
     agents: AgentsSettings = AgentsSettings()
+    franceconnect: FranceConnectSettings = FranceConnectSettings()
     admin: AdminSettings = AdminSettings()
     accounts: AccountsSettings = AccountsSettings()
     session: SessionSettings = SessionSettings()

@@ -79,9 +79,11 @@ def _request_logging(app: Flask, hsts: bool) -> None:
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint not in ("health.healthz", "metrics.metrics"):
-            # The path only: query strings carry tickets and SAML messages.
+            # The route, not the path: query strings carry tickets and SAML messages, and
+            # some paths carry one-time links or identifiers (``/lien/<token>``).
+            route = request.url_rule.rule if request.url_rule is not None else request.path
             log.info("request", extra={
-                "request_id": g.get("request_id"), "method": request.method, "path": request.path,
+                "request_id": g.get("request_id"), "method": request.method, "path": route,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)})
         return response

@@ -172,7 +172,7 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 def _run_demo(settings, home: Path, host: str | None, port: int | None) -> None:
     """Register the demo services, load the demo data once, print the URLs, serve."""
-    from idp.demo import data
+    from idp.demo import data, franceconnect
     from idp.demo.cas_client import register_demo_service
     from idp.demo.saml_sp import register_demo_sp
     from idp.server import serve as run
@@ -184,6 +184,7 @@ def _run_demo(settings, home: Path, host: str | None, port: int | None) -> None:
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(1) from None
     base = settings.server.base_url
+    standin, settings, parents = franceconnect.start_standin(settings)
     click.echo("")
     click.echo("EduConnect demo is starting:")
     click.echo(f"  health:   {base}/healthz")
@@ -195,9 +196,24 @@ def _run_demo(settings, home: Path, host: str | None, port: int | None) -> None:
     click.echo(f"  first-login credentials of one school: {letters}")
     for profile, (login, password, name) in data.sample_credentials(letters).items():
         click.echo(f"    {profile} ({name}): identifiant {login}, mot de passe provisoire {password}")
+    click.echo(f"  FranceConnect stand-in: {standin.issuer}/.well-known/openid-configuration"
+               " (password 123 for every identity)")
+    for parent in parents:
+        children = ", ".join(f"{name} né(e) le {born}" for name, born in parent["children"])
+        click.echo(f"    FranceConnect login {parent['login']} ({parent['given_name']} "
+                   f"{parent['family_name']}): mobile {parent['mobile']}, {children}")
+    if settings.sms.backend == "outbox":
+        click.echo(f"  SMS codes are written to {settings.path(settings.sms.outbox_folder)}")
+    if settings.mail.backend == "outbox":
+        click.echo(f"  e-mails (activation and reset links) are written to "
+                   f"{settings.path(settings.mail.outbox_folder)}")
     click.echo("Stop with Ctrl-C.")
     click.echo("")
-    run(settings, host, port, None)
+    try:
+        run(settings, host, port, None)
+    finally:
+        standin.stop()
+        click.echo("FranceConnect stand-in stopped.")
 
 
 def _register_commands() -> None:

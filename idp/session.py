@@ -49,7 +49,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, session
@@ -59,7 +59,7 @@ from werkzeug.datastructures import CallbackDict
 
 from conf.settings import Settings
 from idp.logs import audit
-from idp.store import Store, StoreError
+from idp.store import Batch, Store, StoreError
 
 log = logging.getLogger("educonnect.session")
 
@@ -78,17 +78,24 @@ class AuthMethod(str, enum.Enum):
 
     PASSWORD = "password"
     """Identifier and password (chosen or provisional) typed on the login page over TLS."""
+    FRANCECONNECT = "franceconnect"
+    """FranceConnect (OpenID Connect, eIDAS level ``eidas1``, that is eIDAS "low")."""
 
     @property
     def saml_authn_context(self) -> str:
-        """The SAML 2.0 ``AuthnContextClassRef`` of this method."""
+        """The SAML 2.0 ``AuthnContextClassRef`` of this method. A FranceConnect login is also
+        a password over TLS, at the person's identity provider (eIDAS low): it keeps the class
+        that the sign-on request checks (:func:`idp.saml.authn._check_authn_context`) promised."""
         return {"password":
+                "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+                "franceconnect":
                 "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"}[self.value]
 
     @property
     def cas_value(self) -> str:
         """The value of the CAS 3 ``authenticationMethod`` attribute for this method."""
-        return {"password": "PasswordAuthentication"}[self.value]
+        return {"password": "PasswordAuthentication",
+                "franceconnect": "FranceConnect"}[self.value]
 
 
 @dataclass
@@ -101,9 +108,12 @@ class Authentication:
     method: AuthMethod
     instant: float
     services: list[dict[str, Any]] = field(default_factory=list)
+    id_token: str | None = None
+    """The upstream ID token (FranceConnect) of this login, kept for the upstream logout
+    (``id_token_hint``); it stays in the session record and is never logged."""
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(vars(self))  # every field; encoded at once, so no deep copy is needed
         data["method"] = self.method.value
         return data
 
@@ -111,7 +121,8 @@ class Authentication:
     def from_json(cls, data: Mapping[str, Any]) -> "Authentication":
         return cls(uid=data["uid"], dn=data["dn"], profile=data["profile"],
                    method=AuthMethod(data["method"]), instant=float(data["instant"]),
-                   services=list(data.get("services") or []))
+                   services=list(data.get("services") or []),
+                   id_token=data.get("id_token") or None)
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -211,14 +222,20 @@ class StoreSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: ServerSession,  # type: ignore[override]
                      response: Response) -> None:
+        writes = Batch()
+        self._save(session, response, writes)
+        self.store.apply(writes)  # one store round trip, atomic (a login's delete, put, index)
+
+    def _save(self, session: ServerSession, response: Response, writes: Batch) -> None:
+        """Decide the cookie of ``response`` and collect the store writes in ``writes``."""
         if session.accessed:
             response.vary.add("Cookie")
         uid = session.auth.uid if session.auth else None
         if session.previous_sid:
-            self._delete(session.previous_sid, session.previous_uid)
+            self._delete(session.previous_sid, session.previous_uid, writes)
         if session.destroy:
             if session.sid:
-                self._delete(session.sid, session.ended_uid)
+                self._delete(session.sid, session.ended_uid, writes)
             self._delete_cookie(response)
             return
         now = self.clock()
@@ -233,7 +250,7 @@ class StoreSessionInterface(SessionInterface):
         remaining = min(self.idle_timeout, self.absolute_timeout - (now - session.created))
         if remaining <= 0:
             if session.sid:
-                self._delete(session.sid, uid)
+                self._delete(session.sid, uid, writes)
             self._delete_cookie(response)
             return
         new_cookie = session.sid is None
@@ -241,22 +258,27 @@ class StoreSessionInterface(SessionInterface):
         record = {"created": session.created, "last_seen": now,
                   "data": _serializer.dumps(dict(session)) if session else "",
                   "auth": session.auth.to_json() if session.auth else None}
-        self.store.put(_store_key(sid), record, remaining)
+        writes.put(_store_key(sid), record, remaining)
         session.sid, session.last_seen = sid, now
         if new_cookie:
             if session.auth is not None:
-                self.store.index_add(_index_name(session.auth.uid), _store_key(sid),
-                                     self.absolute_timeout)
+                writes.index_add(_index_name(session.auth.uid), _store_key(sid),
+                                 self.absolute_timeout)
             response.set_cookie(self.cookie_name, sid, httponly=True, secure=self.secure,
                                 samesite=self.samesite, path="/")
             response.vary.add("Cookie")
 
     # -- helpers -------------------------------------------------------------------------
-    def _delete(self, sid: str, uid: str | None) -> None:
+    def _delete(self, sid: str, uid: str | None, writes: Batch | None = None) -> None:
+        """Delete a session and its place in the index of ``uid``: at once, or as part of
+        ``writes``."""
         key = _store_key(sid)
-        self.store.delete(key)
+        batch = Batch() if writes is None else writes
+        batch.delete(key)
         if uid:
-            self.store.index_remove(_index_name(uid), key)
+            batch.index_remove(_index_name(uid), key)
+        if writes is None:
+            self.store.apply(batch)
 
     def _delete_cookie(self, response: Response) -> None:
         response.delete_cookie(self.cookie_name, path="/", secure=self.secure, httponly=True,
@@ -312,17 +334,20 @@ def renew_session_id() -> None:
     _session().renew_id()
 
 
-def log_in(uid: str, dn: str, profile: str, method: AuthMethod) -> Authentication:
+def log_in(uid: str, dn: str, profile: str, method: AuthMethod, *,
+           id_token: str | None = None) -> Authentication:
     """Make this browser's session an authenticated one, under a new identifier.
 
     The Flask session data is kept (a pending CSRF token, for example), any previous
-    authentication is replaced and the absolute time-out starts again.
+    authentication is replaced and the absolute time-out starts again. ``id_token`` is the
+    upstream ID token of a FranceConnect login, needed to end that session too at logout.
     """
     current = _session()
     now = _interface().clock()
     current.renew_id()
     current.created = now
-    current.auth = Authentication(uid=uid, dn=dn, profile=profile, method=method, instant=now)
+    current.auth = Authentication(uid=uid, dn=dn, profile=profile, method=method, instant=now,
+                                  id_token=id_token)
     return current.auth
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -171,3 +172,22 @@ def redis_server(tmp_dir: Path, args: Sequence[str] = ()) -> Iterator[str]:
     """Run a throw-away redis-server with files in ``tmp_dir``; yield its URL."""
     with RedisServer(tmp_dir, args) as server:
         yield server.url
+
+
+@contextmanager
+def live(app, port: int | None = None) -> Iterator[str]:
+    """Serve a WSGI ``app`` over HTTP on ``port`` (a free one by default) in a thread; yield
+    its base URL (also put in ``app.config["LIVE_URL"]`` for Flask applications)."""
+    from werkzeug.serving import make_server
+    port = port or free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    if hasattr(app, "config"):
+        app.config["LIVE_URL"] = url
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+

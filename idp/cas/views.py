@@ -19,10 +19,10 @@ from directory import DirectoryError, EntryNotFound
 from idp.cas import server, urls
 from idp.cas.principal import Login, NoUser
 from idp.cas.protocol import UnregisteredService, is_set
-from idp.cas.slo import notices
 from idp.logs import audit
 from idp.login import park, take
-from idp.session import Authentication, current_authentication, log_out, record_service
+from idp import logout as logout_path
+from idp.session import Authentication, current_authentication, record_service
 from idp.store import StoreError
 
 log = logging.getLogger("educonnect.cas")
@@ -149,17 +149,18 @@ def resume() -> Response | str | tuple[str, int]:
 @blueprint.get("/logout")
 def logout() -> Response | tuple[str, int]:
     """(2.3) End the single sign-on session, its tickets and proxy-granting tickets, notify
-    the services that asked for it (2.3.3), then go to ``service`` if it is registered, else
-    show the logged-out page."""
-    cas = server()
-    auth = log_out()
-    if auth is not None:
-        try:
-            cas.protocol.end_session(_login(auth))
-        except StoreError as exc:
-            log.error("CAS session end not recorded", extra={"error": type(exc).__name__})
-        cas.logout.send(notices(cas.registry, auth.services))
-    service_url = request.args.get("service")
-    if service_url and cas.registry.find(service_url) is not None:
+    the services that asked for it (2.3.3), end the FranceConnect session when the login came
+    from it (:mod:`idp.logout`), then go to ``service`` if it is registered, else show the
+    logged-out page."""
+    auth = logout_path.end_session()  # tickets ended, services notified (idp.logout)
+    return logout_path.leave(auth, {"kind": "cas", "service": request.args.get("service")})
+
+
+@logout_path.completion("cas")
+def _after_logout(then: dict) -> Response | tuple[str, int]:
+    """The end of a CAS logout: ``service`` if it is registered, else the logged-out page."""
+    service_url = then.get("service")
+    if isinstance(service_url, str) and service_url and \
+            server().registry.find(service_url) is not None:
         return redirect(service_url)
     return render_template("cas/logged_out.html"), 200

@@ -73,3 +73,42 @@ def sample_credentials(letters: Path) -> dict[str, list[str]]:
             found.setdefault(row["Profil"], [row["Identifiant"], row["Mot de passe provisoire"],
                                               f"{row['Prénom']} {row['Nom']}"])
     return found
+
+
+def franceconnect_parents(settings: Settings, count: int = 3) -> list[dict]:
+    """Demo parents who can do a first FranceConnect login: no account yet, a mobile number,
+    every child with an INE and a birth date. Each: ``login`` at the stand-in, names, the
+    mobile number the school holds and the children's first names and birth dates."""
+    from idp.journeys.matching import FamilyFinder, Mismatch
+    directory = open_directory(settings, "idp")
+    try:
+        tree = Tree(settings.directory.base_dn)
+        finder = FamilyFinder(directory, settings.directory.base_dn)
+        relatives = directory.search(tree.people, "(&(objectClass=ENTAuxPersRelEleve)(mobile=*)"
+                                     "(!(objectClass=educonnectAccount)))",
+                                     ["uid", "sn", "givenName", "mobile", "personalTitle",
+                                      "ENTAuxPersRelEleveRepresentant"])
+        found: list[dict] = []
+        seen: set[str] = set()
+        for entry in sorted(relatives, key=lambda e: e.first("uid") or ""):
+            sn, given = entry.first("sn") or "", entry.first("givenName") or ""
+            mobile = entry.first("mobile") or ""
+            if not sn or not given or mobile in seen:
+                continue
+            seen.add(mobile)
+            family = finder.find(sn, given, mobile)  # all entries of that parent, as the
+            if isinstance(family, Mismatch) or family.primary.person.account is not None:
+                continue                             # (first use will see them)
+            kids = finder.children(family.child_dns)
+            if not kids or any(not k.ine or not k.birth_date for k in kids):
+                continue
+            found.append({
+                "login": f"parent{len(found) + 1}", "family_name": sn, "given_name": given,
+                "female": (entry.first("personalTitle") or "").lower() in ("mme", "mlle"),
+                "mobile": mobile,
+                "children": [(k.given_name, k.birth_date.strftime("%d/%m/%Y")) for k in kids]})
+            if len(found) == count:
+                break
+        return found
+    finally:
+        directory.close()

@@ -32,7 +32,7 @@ from idp.journeys.codes import Check
 from idp.journeys.first_login import MailForm, record_wrong_link
 from idp.journeys.forms import ChoosePasswordForm, CodeForm, ResendForm
 from idp.journeys.matching import Child, normalise_mobile
-from idp.journeys.services import journeys
+from idp.journeys.services import journeys, public_url
 from idp.login.errors import unavailable
 from idp.login.services import request_address, services
 from idp.logs import audit
@@ -156,7 +156,7 @@ def change_mail() -> Response:
                                    svc.settings.codes.link_validity)
         svc.repository.directory.modify(auth.dn, [("replace", "educonnectPendingMail",
                                                    [address])])
-        link = url_for("compte.confirm_mail", token=token, _external=True)
+        link = public_url("compte.confirm_mail", token=token)
         try:
             journeys().mailer.send(address, "Confirmez votre nouvelle adresse – EduConnect",
                                    "Bonjour,\n\nPour confirmer votre nouvelle adresse "

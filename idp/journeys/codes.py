@@ -8,7 +8,9 @@ typed code is compared in constant time.
 
 Sending is limited three ways: one code per journey every ``codes.resend_interval`` seconds, at
 most ``codes.daily_per_number`` codes per mobile number and ``codes.daily_per_address`` per
-client address per day. Numbers and addresses appear in store keys only as keyed hashes.
+client address per day. The daily counters (:meth:`CodeBox.over_daily_cap`) also cap the
+e-mails of forgotten credentials (:mod:`idp.journeys.reset`). Numbers, addresses and accounts
+appear in store keys only as keyed hashes.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from idp.throttle import address_key, wait_phrase
 PREFIX = "codes:"
 DAY = 86400
 CODE_DIGITS = 6
+DAILY_CAP = ("Le nombre maximal de codes envoyés pour aujourd'hui est atteint. Par sécurité, "
+             "réessayez demain.")
 
 
 class Check(enum.Enum):
@@ -63,17 +67,25 @@ class CodeBox:
         if wait > 0:
             return Sending(None, "Un code vient de vous être envoyé. Patientez "
                                  f"{wait_phrase(wait)} avant d'en demander un nouveau.")
-        number_key = f"{PREFIX}day:n:{self._mac('n', number)[:40]}"
-        address_key_ = f"{PREFIX}day:a:{self._mac('a', address_key(address))[:40]}"
-        if (self.store.incr(number_key, DAY) > s.daily_per_number
-                or self.store.incr(address_key_, DAY) > s.daily_per_address):
-            return Sending(None, "Le nombre maximal de codes envoyés pour aujourd'hui est "
-                                 "atteint. Par sécurité, réessayez demain.")
+        if (self.over_daily_cap("n", number, s.daily_per_number)
+                or self.address_over_daily_cap(address)):
+            return Sending(None, DAILY_CAP)
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
         self.store.put(f"{PREFIX}code:{journey}", self._mac("c", journey, code), s.validity)
         self.store.delete(f"{PREFIX}tries:{journey}")
         self.store.put(f"{PREFIX}resend:{journey}", True, s.resend_interval)
         return Sending(code)
+
+    def over_daily_cap(self, kind: str, value: str, limit: int) -> bool:
+        """Count one more sending to ``value`` (of ``kind``: ``n`` a mobile number, ``m`` a
+        mail account...) today; True when that makes more than ``limit``."""
+        key = f"{PREFIX}day:{kind}:{self._mac(kind, value)[:40]}"
+        return self.store.incr(key, DAY) > limit
+
+    def address_over_daily_cap(self, address: str | None) -> bool:
+        """Count one more sending requested from the client ``address`` today (SMS codes and
+        e-mails together); True beyond ``codes.daily_per_address``."""
+        return self.over_daily_cap("a", address_key(address), self.settings.daily_per_address)
 
     def check(self, journey: str, typed: str) -> tuple[Check, int]:
         """Check ``typed`` against the code of ``journey``: the outcome and the attempts left."""

@@ -1,80 +1,55 @@
-"""``/discovery``: the SAML Identity Provider Discovery Service protocol (idp-discovery, 2008).
+"""``/discovery``: the SAML Identity Provider Discovery Service protocol (OASIS
+sstc-saml-idp-discovery, 2008).
 
 A service provider sends the browser to ``/discovery?entityID=<SP>&return=<URL>`` with, as
-options, ``returnIDParam`` (default ``entityID``), ``isPassive`` and ``policy``. The return URL
-must be one of the ``<idpdisc:DiscoveryResponse>`` endpoints of the SP's metadata (same scheme,
-host and path; the query may differ, as the protocol allows); without ``return`` the first of
-them is used. Anything else is refused with a page: no open redirect.
+options, ``returnIDParam`` (default ``entityID``), ``isPassive`` and ``policy`` (only the
+protocol's ``single`` policy exists). The answer is a redirection to ``return`` with
+``<returnIDParam>=<chosen IdP entityID>`` added to its query, or without it when nothing was
+chosen.
 
-The identity providers offered are the tiles of ``[portal]``: ÉduConnect itself (this IdP's
-entityID is returned) and, for staff, ``portal.agents_url``. With ``isPassive=true`` no page is
-shown: this IdP's entityID is returned at once when ÉduConnect is the only choice, else the
-browser goes back without one.
+Trust comes from the SAML registry only (:mod:`idp.saml.registry`, filled by ``educonnect sp
+add``): the ``entityID`` must be a registered service provider, and ``return`` one of the
+``<idpdisc:DiscoveryResponse>`` endpoints of its metadata (same scheme, host and path; the
+query may differ, as the protocol allows); without ``return`` the endpoint of lowest index is
+used. Anything else gets a French page saying what went wrong: no open redirect. A ``return``
+that already carries ``returnIDParam`` is refused too, so the answer cannot be confused.
 
-SP metadata is read from the registered metadata files (``saml.sp_folder``, ``*.xml``), parsed
-with the hardened parser of :mod:`idp.saml.xmlsafe`, and cached until the folder changes.
+The identity providers offered are the tiles configured for that service provider in
+``[portal]`` (``service_tiles``, else ``tiles``): ÉduConnect itself (this IdP's entityID is
+returned) and, for staff, ``portal.agents_url``. With ``isPassive=true`` nothing is shown: this
+IdP's entityID is returned at once when ÉduConnect is the only choice or the browser already has
+an SSO session here, else the browser goes back without one.
 """
 from __future__ import annotations
 
-import threading
-from pathlib import Path
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from idp.journeys.portal import Tile
+from idp.journeys.portal import Tile, tiles_for
 from idp.saml.provider import entity_id_of
-from idp.saml.xmlsafe import parse
+from idp.saml.registry import discovery_responses
+from idp.session import current_authentication
 
 blueprint = Blueprint("discovery", __name__)
 
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-IDPDISC = "urn:oasis:names:tc:SAML:profiles:SSO:idp-discovery-protocol"
 SINGLE_POLICY = "urn:oasis:names:tc:SAML:profiles:SSO:idp-discovery-protocol:single"
-_cache: dict[str, object] = {"fingerprint": None, "responses": {}}
-_lock = threading.Lock()
+PARAMETER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
-
-def _fingerprint(folder: Path) -> tuple:
-    try:
-        return (str(folder),) + tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                                             for p in folder.glob("*.xml")))
-    except OSError:
-        return ()
-
-
-def discovery_responses(folder: Path, limit: int) -> dict[str, list[str]]:
-    """entityID -> its DiscoveryResponse locations (by index order), for every SP file."""
-    fingerprint = _fingerprint(folder)
-    with _lock:
-        if _cache["fingerprint"] == fingerprint:
-            return _cache["responses"]  # type: ignore[return-value]
-    found: dict[str, list[str]] = {}
-    for path in sorted(folder.glob("*.xml")) if folder.is_dir() else []:
-        try:
-            root = parse(path.read_bytes(), limit)
-        except (OSError, ValueError):
-            continue
-        entities = [root] if root.tag == f"{{{MD}}}EntityDescriptor" else root.iter(
-            f"{{{MD}}}EntityDescriptor")
-        for entity in entities:
-            entity_id = (entity.get("entityID") or "").strip()
-            endpoints = []
-            for sp in entity.iter(f"{{{MD}}}SPSSODescriptor"):
-                for element in sp.iter(f"{{{IDPDISC}}}DiscoveryResponse"):
-                    location = (element.get("Location") or "").strip()
-                    try:
-                        index = int(element.get("index") or 0)
-                    except ValueError:
-                        index = 0
-                    if location.startswith(("https://", "http://")):
-                        endpoints.append((index, location))
-            if entity_id:
-                found[entity_id] = [loc for _, loc in sorted(endpoints)]
-    with _lock:
-        _cache.update(fingerprint=fingerprint, responses=found)
-    return found
+NO_ENTITY = ("Le service qui vous envoie ici n'a pas indiqué qui il est. Revenez au site de "
+             "votre ENT ou du service et recommencez.")
+BAD_REQUEST = ("La demande de ce service n'est pas conforme (paramètre « {name} »). Revenez au "
+               "site de votre ENT ou du service et signalez-lui le problème.")
+UNKNOWN = ("Le service « {sp} » n'est pas enregistré auprès d'ÉduConnect : il ne peut pas vous "
+           "y connecter. Revenez au site de votre ENT ou du service et signalez-lui le "
+           "problème.")
+NO_RETURN = ("Le service « {sp} » n'a pas déclaré d'adresse de retour pour le choix du compte. "
+             "Revenez au site de votre ENT ou du service et signalez-lui le problème.")
+WRONG_RETURN = ("L'adresse de retour demandée n'est pas l'une de celles que le service « {sp} » "
+                "a déclarées. Par sécurité, vous n'y êtes pas envoyé. Revenez au site de votre "
+                "ENT ou du service et signalez-lui le problème.")
 
 
 def _same_endpoint(candidate: str, registered: str) -> bool:
@@ -83,57 +58,59 @@ def _same_endpoint(candidate: str, registered: str) -> bool:
                                                             b.path) and not a.fragment
 
 
-def _with_param(url: str, name: str | None, value: str | None) -> str:
+def _with_param(url: str, name: str, value: str | None) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    if name and value:
+    if value:
         query.append((name, value))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _refuse(message: str) -> tuple[str, int]:
-    return render_template("journeys/message.html", title="Demande de connexion invalide",
-                           message=message, restart=False), 400
+def _refuse(message: str) -> Response:
+    page = render_template("journeys/message.html", title="Demande de connexion invalide",
+                           message=message, restart=False, kind="error")
+    return Response(page, status=400, mimetype="text/html")
 
 
 @blueprint.get("/discovery")
-def discovery() -> Response | tuple[str, int] | str:
+def discovery() -> Response | str:
     """The discovery service (see the module docstring)."""
     settings = current_app.config["SETTINGS"]
-    sp = request.args.get("entityID", "")
-    policy = request.args.get("policy") or SINGLE_POLICY
-    if not sp or policy != SINGLE_POLICY:
-        return _refuse("Ce service n'a pas indiqué qui il est. Revenez au site de votre ENT et "
-                       "recommencez.")
-    responses = discovery_responses(settings.path(settings.saml.sp_folder),
-                                    settings.saml.metadata_max_size).get(sp)
+    args = request.args
+    sp = args.get("entityID", "").strip()
+    if not sp:
+        return _refuse(NO_ENTITY)
+    if (args.get("policy") or SINGLE_POLICY) != SINGLE_POLICY:
+        return _refuse(BAD_REQUEST.format(name="policy"))
+    param = args.get("returnIDParam") or "entityID"
+    if not PARAMETER.match(param):
+        return _refuse(BAD_REQUEST.format(name="returnIDParam"))
+    passive = args.get("isPassive", "false").lower()
+    if passive not in ("true", "false", "1", "0"):
+        return _refuse(BAD_REQUEST.format(name="isPassive"))
+    responses = discovery_responses(current_app.extensions["educonnect.saml"].registry, sp)
+    if responses is None:
+        return _refuse(UNKNOWN.format(sp=sp))
     if not responses:
-        return _refuse("Ce service n'est pas autorisé à utiliser EduConnect. Revenez au site de "
-                       "votre ENT et signalez-lui le problème.")
-    back = request.args.get("return") or responses[0]
+        return _refuse(NO_RETURN.format(sp=sp))
+    back = args.get("return") or responses[0]
     if not any(_same_endpoint(back, registered) for registered in responses):
-        return _refuse("L'adresse de retour de ce service n'est pas celle qu'il a déclarée. "
-                       "Revenez au site de votre ENT et signalez-lui le problème.")
-    param = request.args.get("returnIDParam") or "entityID"
+        return _refuse(WRONG_RETURN.format(sp=sp))
+    if any(name == param for name, _ in parse_qsl(urlsplit(back).query)):
+        return _refuse(BAD_REQUEST.format(name="return"))
     ours = entity_id_of(settings)
-    tiles = settings.portal.tiles or ["educonnect"]
-    chosen = request.args.get("idpId")
-    if request.args.get("isPassive", "").lower() == "true":
-        only_ours = [t for t in tiles if t != "autre"] == ["educonnect"]
-        return redirect(_with_param(back, param, ours if only_ours else None))
-    if chosen == "educonnect":
+    tiles = [t for t in tiles_for(sp) if t != "autre"] or ["educonnect"]
+    if passive in ("true", "1"):
+        known = tiles == ["educonnect"] or current_authentication() is not None
+        return redirect(_with_param(back, param, ours if known else None))
+    chosen = args.get("idpId")
+    if chosen == "educonnect" and "educonnect" in tiles:
         return redirect(_with_param(back, param, ours))
     if chosen == "agents" and "agents" in tiles:
         return redirect(settings.portal.agents_url)
-    links = []
-    own = request.args.to_dict()
-    for tile in tiles:
-        if tile == "educonnect":
-            links.append(("educonnect", "Élève ou parent", "avec votre compte ÉduConnect",
-                          "/discovery?" + urlencode({**own, "idpId": "educonnect"})))
-        elif tile == "agents":
-            links.append(("agents", "Personnel de l'Éducation nationale",
-                          "avec votre compte académique",
-                          "/discovery?" + urlencode({**own, "idpId": "agents"})))
-    return render_template("journeys/tiles.html", portal=settings.portal,
-                           tiles=[Tile(*link) for link in links])
+    query = {key: value for key, value in args.items() if key != "idpId"}
+    labels = {"educonnect": ("Élève ou parent", "avec votre compte ÉduConnect"),
+              "agents": ("Personnel de l'Éducation nationale", "avec votre compte académique")}
+    choices = [Tile(tile, *labels[tile], url_for("discovery.discovery", **query, idpId=tile))
+               for tile in tiles if tile in labels]
+    return render_template("journeys/tiles.html", portal=settings.portal, tiles=choices)

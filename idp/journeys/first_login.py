@@ -39,7 +39,7 @@ from idp.accounts.authentication import Outcome
 from idp.accounts.passwords import policy_description, policy_for, policy_problems
 from idp.journeys.forms import ChoosePasswordForm, ResendForm, birth_dates_form
 from idp.journeys.matching import birth_dates_match
-from idp.journeys.services import journeys
+from idp.journeys.services import journeys, public_url
 from idp.login.errors import unavailable
 from idp.login.resume import PendingRequest, pending
 from idp.login.services import request_address, services
@@ -221,7 +221,7 @@ def mail() -> Response:
         journeys().codes.store.put(_link_key(token), {"dn": state["dn"], "mail": address,
                                                       "resume": state.get("resume")},
                                    svc.settings.codes.link_validity)
-        link = url_for("premiere.link", token=token, _external=True)
+        link = public_url("premiere.link", token=token)
         try:
             journeys().mailer.send(address, "Confirmez votre adresse électronique – EduConnect",
                                    "Bonjour,\n\nPour terminer l'activation de votre compte "

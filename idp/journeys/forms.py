@@ -62,3 +62,12 @@ class ChoosePasswordForm(FlaskForm):
     confirmation = PasswordField(
         "Confirmez le mot de passe",
         validators=[InputRequired("Saisissez une seconde fois le mot de passe choisi.")])
+
+
+class ForgottenPasswordForm(FlaskForm):
+    """Whose password was forgotten: an identifier or a confirmed e-mail address."""
+
+    account = StringField(
+        "Identifiant ou adresse électronique",
+        validators=[InputRequired("Saisissez votre identifiant ou votre adresse électronique."),
+                    Length(max=254, message="Ce que vous avez saisi est trop long.")])

@@ -52,8 +52,13 @@ def requesting_service(parked: PendingRequest | None) -> str | None:
 
 def tile_ids(parked: PendingRequest | None) -> list[str]:
     """The tiles to offer for this login (empty: the ÉduConnect form at once)."""
+    return tiles_for(requesting_service(parked))
+
+
+def tiles_for(service: str | None) -> list[str]:
+    """The tiles configured for ``service`` (SAML entityID or CAS service URL), else the
+    default ones."""
     settings = _settings()
-    service = requesting_service(parked)
     if service:
         best = ""
         for prefix in settings.service_tiles:

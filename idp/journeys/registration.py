@@ -23,11 +23,17 @@ already holds an identifier, else the first), whose ``educonnectMergedJointure``
 all the children.
 
 The journey's state lives in the server-side session (``inscription``); it never holds a code.
+
+The FranceConnect first use (:mod:`idp.journeys.franceconnect`) shares steps 2 and 3: it finds
+the family with :func:`find_family` (same throttles), starts them with :func:`open_journey`
+naming its own last step in ``then``, and an existing account then goes on to the children
+too (it is linked, not reset).
 """
 from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (Blueprint, abort, redirect, render_template, request, session, url_for)
@@ -48,7 +54,7 @@ from idp.login.errors import unavailable
 from idp.login.resume import pending
 from idp.login.services import request_address, services
 from idp.logs import audit
-from idp.session import AuthMethod, log_in
+from idp.session import AuthMethod, end_sessions_of, log_in
 from idp.sms import SmsError
 from idp.store import StoreError
 from idp.throttle import wait_phrase
@@ -126,6 +132,16 @@ def _message(title: str, message: str, *, status: int = 200,
     return Response(page, status=status, mimetype="text/html")
 
 
+journey_state = _require
+"""The journey's state at ``step`` (for journeys that share these steps), else the French
+"interrupted" page."""
+
+
+def end_journey() -> None:
+    """Forget the journey's state."""
+    session.pop(KEY, None)
+
+
 def _mobile_hint(mobile: str) -> str:
     return mobile[-2:]
 
@@ -139,40 +155,68 @@ def start() -> Response | str:
     resume = resume if pending(resume) else None
     if request.method == "GET" or not form.validate_on_submit():
         return _identity_page(form, resume)
-    svc, jsv = services(), journeys()
     mobile = normalise_mobile(form.mobile.data)
     if mobile is None:
         form.mobile.errors = [UNREADABLE_MOBILE]
         return _identity_page(form, resume)
-    address = request_address()
-    # Failures are counted per number (probing whose number it is), per person (probing
-    # numbers for one name) and per client address (the throttle's own address counter).
-    keys = (f"inscription:n:{mobile}",
-            f"inscription:p:{fold_name(form.family_name.data)}:{fold_name(form.given_name.data)}")
-    verdicts = [svc.throttle.check(key, address) for key in keys]
-    refused = [v for v in verdicts if not v.allowed]
-    if refused:
-        audit("registration.throttled")
-        wait = max(v.wait for v in refused)
-        return _identity_page(form, resume, error=THROTTLED.format(wait=wait_phrase(wait)),
-                              status=429)
-    found = jsv.finder.find(form.family_name.data, form.given_name.data, mobile)
-    if isinstance(found, Mismatch):
-        svc.throttle.failure(keys[0], address)
-        svc.throttle.failure(keys[1], address)  # the address counts each failure twice
-        audit("registration.refused", cause=found.value)
-        error = MOBILE_MISMATCH if found is Mismatch.MOBILE else NAMES_MISMATCH
-        return _identity_page(form, resume, error=error)
-    journey = secrets.token_urlsafe(18)
-    state = {"journey": journey, "step": "code", "mobile": mobile, "resume": resume,
-             "relatives": [s.person.dn for s in found.relatives],
-             "children": found.child_dns, "birth_failures": 0,
-             "expires": svc.clock() + svc.settings.codes.journey_timeout}
-    _save(state)
-    problem = _send_code(state)
+    person_key = f"{fold_name(form.family_name.data)}:{fold_name(form.given_name.data)}"
+    found = find_family([(form.family_name.data, form.given_name.data)], mobile, person_key)
+    if isinstance(found, Refusal):
+        return _identity_page(form, resume, error=found.message, status=found.status)
+    problem = open_journey(found, mobile, resume)
     if problem:
         return _identity_page(form, resume, error=problem)
     return redirect(url_for("inscription.code"))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why no family goes on to the SMS code (French message and HTTP status)."""
+
+    message: str
+    status: int = 200
+
+
+def find_family(names: list[tuple[str, str]], mobile: str, person_key: str,
+                event: str = "registration",
+                names_mismatch: str = NAMES_MISMATCH) -> Family | Refusal:
+    """The family of the parent with one of ``names`` (family name, given name) and the E.164
+    ``mobile``, with the throttle's growing waits.
+
+    Failures are counted per number (probing whose number it is), per person (``person_key``:
+    probing numbers for one name) and per client address (the throttle's own address counter).
+    Several spellings of the same person (``names``) count as one attempt."""
+    svc, jsv = services(), journeys()
+    address = request_address()
+    keys = (f"inscription:n:{mobile}", f"inscription:p:{person_key}")
+    refused = [v for v in (svc.throttle.check(key, address) for key in keys) if not v.allowed]
+    if refused:
+        audit(f"{event}.throttled")
+        wait = max(v.wait for v in refused)
+        return Refusal(THROTTLED.format(wait=wait_phrase(wait)), 429)
+    outcomes = []
+    for family_name, given_name in names:
+        found = jsv.finder.find(family_name, given_name, mobile)
+        if not isinstance(found, Mismatch):
+            return found
+        outcomes.append(found)
+    svc.throttle.failure(keys[0], address)
+    svc.throttle.failure(keys[1], address)  # the address counts each failure twice
+    cause = Mismatch.MOBILE if Mismatch.MOBILE in outcomes else Mismatch.NAMES
+    audit(f"{event}.refused", cause=cause.value)
+    return Refusal(MOBILE_MISMATCH if cause is Mismatch.MOBILE else names_mismatch)
+
+
+def open_journey(found: Family, mobile: str, resume: str | None, **extra: Any) -> str | None:
+    """Start the SMS code step for ``found`` (``extra`` goes into the journey's state); the
+    French reason when no code could be sent."""
+    svc = services()
+    state = {"journey": secrets.token_urlsafe(18), "step": "code", "mobile": mobile,
+             "resume": resume, "relatives": [s.person.dn for s in found.relatives],
+             "children": found.child_dns, "birth_failures": 0,
+             "expires": svc.clock() + svc.settings.codes.journey_timeout, **extra}
+    _save(state)
+    return _send_code(state)
 
 
 def _identity_page(form: IdentityForm, resume: str | None, *, error: str | None = None,
@@ -251,7 +295,8 @@ def _after_code(state: dict[str, Any]) -> Response:
     family = Family(relatives, list(state["children"]))
     primary = family.primary
     account = primary.person.account
-    if account is not None and account.state is AccountState.ACTIVE and account.login:
+    if account is not None and account.state is AccountState.ACTIVE and account.login \
+            and not state.get("then"):
         # The number is the school's and the code proves it: the parent who already has an
         # account is reminded of the identifier and may choose a new password.
         state.update(step="password", reset=True, primary=primary.person.dn)
@@ -303,9 +348,10 @@ def children() -> Response | str:
             return _message("Inscription interrompue", BIRTH_TOO_MANY, status=403, restart=True)
         _save(state)
         return _children_page(form, fields, error=BIRTH_MISMATCH, status=400)
-    state["step"] = "password"
+    # A journey started elsewhere (FranceConnect) names its own last step in ``then``.
+    state["step"] = "confirmed" if state.get("then") else "password"
     _save(state)
-    return redirect(url_for("inscription.password"))
+    return redirect(url_for(state.get("then") or "inscription.password"))
 
 
 def _children_page(form, fields, *, error: str | None = None, status: int = 200) -> Response:
@@ -345,7 +391,9 @@ def password() -> Response | str:
     if state.get("reset"):
         svc.repository.set_password(primary.person.dn, svc.hasher.hash(form.password.data),
                                     svc.clock.now())
-        audit("password.changed", uid=primary.person.uid, reason="sms_reset")
+        ended = end_sessions_of(primary.person.uid)
+        audit("password.changed", uid=primary.person.uid, reason="sms_reset",
+              sessions_ended=ended)
     else:
         _open_account(state, primary, form.password.data)
     person = primary.person
@@ -371,22 +419,33 @@ def _identifier_for(primary) -> str:
     return login
 
 
+identifier_for = _identifier_for
+
+
 def _open_account(state: dict[str, Any], primary, password: str) -> None:
     """Activate the account on the primary entry and record the merged entries."""
     svc = services()
     now = svc.clock.now()
     dn = primary.person.dn
     svc.repository.activate(dn, svc.hasher.hash(password), AccountOrigin.RESPONSABLE, now)
-    merged: list[str] = []
-    for other in state["relatives"]:
-        if other.lower() != dn.lower():
-            merged.extend(svc.repository.get(other).person.jointures)
+    merged = merged_jointures(state, dn)
     svc.repository.directory.modify(dn, [
         ("replace", "educonnectVerifiedMobile", [state["mobile"]]),
         ("replace", "educonnectMergedJointure", merged),
     ])
     audit("account.activated", uid=primary.person.uid, origin=AccountOrigin.RESPONSABLE.value,
           merged=len(merged))
+
+
+def merged_jointures(state: dict[str, Any], dn: str) -> list[str]:
+    """The ``ENTPersonJointure`` values of the journey's other relative entries (the same
+    parent in other exports), for ``educonnectMergedJointure`` on the account at ``dn``."""
+    repository = services().repository
+    merged: list[str] = []
+    for other in state["relatives"]:
+        if other.lower() != dn.lower():
+            merged.extend(repository.get(other).person.jointures)
+    return merged
 
 
 def _password_page(form, login: str, rules: list[str], *, status: int = 200) -> Response:

@@ -22,7 +22,8 @@ from idp.login.errors import unavailable
 from idp.login.forms import LoginForm
 from idp.login.resume import PendingRequest, pending
 from idp.login.services import request_address, services
-from idp.session import AuthMethod, current_authentication, log_in, log_out, session_expired
+from idp import logout as logout_path
+from idp.session import AuthMethod, current_authentication, log_in, session_expired
 from idp.store import StoreError
 from idp.throttle import wait_message
 
@@ -89,10 +90,10 @@ def _attempt(form: LoginForm, parked: PendingRequest | None) -> Response | tuple
     outcome = svc.authenticator.authenticate(profile, identifier, form.password.data,
                                              svc.clock.now())
     if outcome.result is Result.SUCCESS:
-        svc.throttle.success(identifier)
+        svc.throttle.success(identifier, verdict)
         return _logged_in(outcome, profile, parked)
     if outcome.result is Result.ACTIVATION:
-        svc.throttle.success(identifier)
+        svc.throttle.success(identifier, verdict)
         if profile == "responsable" and first_login.wants(outcome):
             first_login.begin(outcome, parked)  # children's birth dates, e-mail, password
             return redirect(url_for("premiere.children"))
@@ -114,11 +115,17 @@ def _logged_in(outcome: Outcome, profile: str, parked: PendingRequest | None) ->
 
 
 @blueprint.route("/logout", methods=["GET", "POST"])
-def logout() -> str:
-    """GET asks for confirmation (a link elsewhere cannot log anyone out); POST logs out."""
+def logout() -> Response | str:
+    """GET asks for confirmation (a link elsewhere cannot log anyone out); POST logs out
+    (:mod:`idp.logout`: CAS notices, FranceConnect's logout when the session came from it)."""
     if request.method == "POST":
-        log_out()
-        return render_template("logged_out.html")
+        return logout_path.leave(logout_path.end_session(), {"kind": "page"})
     if current_authentication() is None:
         return render_template("logged_out.html")
     return render_template("logout.html", form=FlaskForm())
+
+
+@logout_path.completion("page")
+def _logged_out(then: dict) -> str:
+    """The end of a logout started on these pages."""
+    return render_template("logged_out.html")

@@ -2,7 +2,8 @@
 
 - ``educonnect sp add FILE|URL [--release ...] [--sign-response/--no-sign-response]
   [--sign-assertion/--no-sign-assertion] [--encrypt/--no-encrypt] [--nameid-format ...]
-  [--require-signed-requests/--no-require-signed-requests] [--encryption-algorithm ...]``
+  [--require-signed-requests/--no-require-signed-requests]
+  [--unsigned-logout-requests/--signed-logout-requests] [--encryption-algorithm ...]``
 - ``educonnect sp list``
 - ``educonnect sp refresh`` (re-fetch metadata registered from a URL; for cron)
 - ``educonnect sp remove ENTITY_ID``
@@ -69,12 +70,15 @@ def sp() -> None:
                    "transient (default: auto).")
 @click.option("--require-signed-requests/--no-require-signed-requests", default=None,
               help="Require signed requests even if the metadata does not say so.")
+@click.option("--unsigned-logout-requests/--signed-logout-requests", default=None,
+              help="Accept unsigned LogoutRequests from this SP (default: signed ones only).")
 @click.option("--encryption-algorithm", type=click.Choice(CIPHER_CHOICES), default=None,
               help="Block cipher of encrypted assertions (default: saml.encryption_algorithm).")
 @click.pass_context
 def add(ctx: click.Context, source: str, release: str | None, sign_response: bool | None,
         sign_assertion: bool | None, encrypt: bool | None, nameid_format: str | None,
-        require_signed_requests: bool | None, encryption_algorithm: str | None) -> None:
+        require_signed_requests: bool | None, unsigned_logout_requests: bool | None,
+        encryption_algorithm: str | None) -> None:
     """Register the service provider(s) of a metadata FILE or URL."""
     from idp.saml.provider import default_sp_settings
     settings = _settings(ctx)
@@ -99,6 +103,7 @@ def add(ctx: click.Context, source: str, release: str | None, sign_response: boo
         "release": _release(release), "sign_response": sign_response,
         "sign_assertion": sign_assertion, "encrypt_assertion": encrypt,
         "require_signed_requests": require_signed_requests,
+        "unsigned_logout_requests": unsigned_logout_requests,
         "encryption_algorithm": encryption_algorithm,
         "name_id_format": None if nameid_format is None else (
             "" if nameid_format == "auto" else nameid_format),
@@ -120,7 +125,9 @@ def _describe(settings: SpSettings) -> str:
             f"sign response: {'yes' if settings.sign_response else 'no'}; "
             f"sign assertion: {'yes' if settings.sign_assertion else 'as metadata'}; "
             f"encrypt: {'yes' if settings.encrypt_assertion else 'no'}; signed requests: "
-            f"{'required' if settings.require_signed_requests else 'as metadata'}")
+            f"{'required' if settings.require_signed_requests else 'as metadata'}; "
+            "logout requests: "
+            f"{'unsigned accepted' if settings.unsigned_logout_requests else 'signed only'}")
 
 
 @sp.command("list")

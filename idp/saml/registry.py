@@ -18,6 +18,8 @@ Settings keys (all optional)::
     encryption_algorithm = ""           # "aes256-gcm", ... ("" = saml.encryption_algorithm)
     require_signed_requests = false     # also require signed requests when the metadata
                                         # does not say AuthnRequestsSigned="true"
+    unsigned_logout_requests = false    # accept unsigned <LogoutRequest>s (profiles §4.4.4.1
+                                        # wants them signed: only for SPs that cannot sign)
 
 Every worker looks at the folder at most every ``saml.registry_check_interval`` seconds and
 reloads it when a file was added, changed or removed. A file that cannot be used is reported
@@ -25,6 +27,7 @@ reloads it when a file was added, changed or removed. A file that cannot be used
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -41,7 +44,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from idp.attributes import PROFILE
-from idp.saml import names
+from idp.saml import names, xmlsafe
 from idp.saml.crypto import CIPHERS
 from idp.saml.spmeta import Endpoint, MetadataError, SpMetadata, read
 
@@ -61,6 +64,7 @@ class SpSettings(BaseModel):
     encrypt_assertion: bool = False
     encryption_algorithm: Literal["", "aes256-gcm", "aes128-gcm", "aes256-cbc", "aes128-cbc"] = ""
     require_signed_requests: bool = False
+    unsigned_logout_requests: bool = False
 
     @field_validator("release", mode="before")
     @classmethod
@@ -108,6 +112,13 @@ class ServiceProvider:
     def wants_signed_requests(self) -> bool:
         """Whether its requests must be signed (metadata ``AuthnRequestsSigned`` or settings)."""
         return self.metadata.authn_requests_signed or self.settings.require_signed_requests
+
+    @property
+    def wants_signed_logout_requests(self) -> bool:
+        """Whether its LogoutRequests must be signed: always, unless its settings accept
+        unsigned ones (any web page could otherwise make the browser post one and end the
+        person's session: SAML profiles §4.4.4.1)."""
+        return not self.settings.unsigned_logout_requests
 
     @property
     def sign_assertion(self) -> bool:
@@ -290,3 +301,44 @@ def cipher_of(provider: ServiceProvider, default: str) -> str:
     """The block cipher of ``provider``'s encrypted assertions."""
     chosen = provider.settings.encryption_algorithm or default
     return chosen if chosen in CIPHERS else "aes256-gcm"
+
+
+DISCOVERY_NS = "urn:oasis:names:tc:SAML:profiles:SSO:idp-discovery-protocol"
+
+
+def discovery_responses(registry: Registry, entity_id: str) -> tuple[str, ...] | None:
+    """The ``<idpdisc:DiscoveryResponse>`` locations (IdP Discovery profile §2.4.1, under
+    ``SPSSODescriptor/Extensions``) of the registered service provider ``entity_id``, lowest
+    ``index`` first; None when it is not registered. Its metadata file is read again only when
+    it changes."""
+    provider = registry.get(entity_id)
+    if provider is None:
+        return None
+    path = registry.folder / f"{provider.name}.xml"
+    try:
+        stat = path.stat()
+        return _discovery_locations(str(path), stat.st_mtime_ns, stat.st_size,
+                                    registry.limit).get(entity_id, ())
+    except (OSError, ValueError):
+        return ()
+
+
+@functools.lru_cache(maxsize=32)
+def _discovery_locations(path: str, mtime_ns: int, size: int,
+                         limit: int) -> dict[str, tuple[str, ...]]:
+    md = names.METADATA_NS
+    found: dict[str, tuple[str, ...]] = {}
+    for entity in xmlsafe.parse(Path(path).read_bytes(), limit).iter(f"{{{md}}}EntityDescriptor"):
+        endpoints = []
+        for position, element in enumerate(entity.iterfind(
+                f"{{{md}}}SPSSODescriptor/{{{md}}}Extensions/{{{DISCOVERY_NS}}}DiscoveryResponse")):
+            location = (element.get("Location") or "").strip()
+            try:
+                index = int(element.get("index") or 0)
+            except ValueError:
+                continue
+            if (element.get("Binding") or "").strip() == DISCOVERY_NS and location.startswith(
+                    ("https://", "http://")):
+                endpoints.append((index, position, location))
+        found[(entity.get("entityID") or "").strip()] = tuple(loc for *_, loc in sorted(endpoints))
+    return found

@@ -2,7 +2,9 @@
 
 Started by a service provider's ``<LogoutRequest>`` or by ``/idp/profile/Logout``:
 
-1. the SSO session ends at once (:func:`idp.session.log_out`);
+1. the SSO session ends at once (:func:`idp.logout.end_session`: CAS services are notified
+   too); when it was opened with FranceConnect, the browser goes through FranceConnect's
+   logout first and comes back to :func:`_after_upstream` (:mod:`idp.logout`);
 2. every *other* SAML service provider that received an assertion in that session is sent a
    signed ``<LogoutRequest>`` (its NameID and SessionIndex, as remembered), one after the
    other, through the browser: each answers to our SLO endpoint with a ``<LogoutResponse>``,
@@ -26,6 +28,7 @@ from typing import Any
 
 from saml2 import samlp
 
+from idp.logout import end_session, upstream_detour
 from idp.logs import audit
 from idp.saml import errors, names
 from idp.saml.bindings import Inbound, Outgoing
@@ -35,7 +38,7 @@ from idp.saml.nameid import NameId
 from idp.saml.provider import IdentityProvider
 from idp.saml.registry import ServiceProvider
 from idp.saml.timeutil import parse_instant
-from idp.session import current_authentication, log_out
+from idp.session import current_authentication
 
 log = logging.getLogger("educonnect.saml")
 
@@ -123,6 +126,8 @@ def read_logout_request(idp: IdentityProvider, message: Inbound,
         raise PageError("no SingleLogoutService in the metadata")
     try:
         signed = check_signature(idp, message, sp)
+        if not signed and sp.wants_signed_logout_requests:
+            raise RequestDenied("logout requests must be signed")
         check_message(idp, message, endpoint_path, signed)
         check_replay(idp, sp.entity_id, request.id)
         if request.not_on_or_after and parse_instant(request.not_on_or_after) < (
@@ -154,7 +159,7 @@ def _matches(entry: dict[str, Any], request: samlp.LogoutRequest) -> bool:
 
 
 def start_from_sp(idp: IdentityProvider, context: LogoutContext,
-                  request: samlp.LogoutRequest) -> Outgoing | Finished:
+                  request: samlp.LogoutRequest) -> Outgoing | Finished | Any:
     """A service provider asks to log out: end the session, then notify the others."""
     auth = current_authentication()
     if auth is None:
@@ -163,20 +168,41 @@ def start_from_sp(idp: IdentityProvider, context: LogoutContext,
                if e.get("kind") == "saml" and e.get("service") == context.sp.entity_id]
     if not any(_matches(entry, request) for entry in entries):
         raise UnknownPrincipal("the NameID is not the one of this session", context=context)
-    auth = log_out()
+    auth = end_session()
     state = LogoutState(
         initiator={"sp": context.sp.entity_id, "id": context.request_id,
                    "relay": context.relay_state, "binding": context.binding},
         pending=_participants(auth, skip=context.sp.entity_id), uid=auth.uid if auth else None)
-    return advance(idp, secrets.token_urlsafe(24), state)
+    return _through_upstream(idp, auth, state)
 
 
-def start_here(idp: IdentityProvider) -> Outgoing | Finished:
+def start_here(idp: IdentityProvider) -> Outgoing | Finished | Any:
     """``/idp/profile/Logout``: end the session, then notify every service provider."""
-    auth = log_out()
+    auth = end_session()
     state = LogoutState(initiator=None, pending=_participants(auth, skip=None),
                         uid=auth.uid if auth else None)
-    return advance(idp, secrets.token_urlsafe(24), state)
+    return _through_upstream(idp, auth, state)
+
+
+def _through_upstream(idp: IdentityProvider, auth, state: LogoutState) -> Outgoing | Finished | Any:
+    """Go on with ``state`` now, or after FranceConnect's logout when the session came from
+    it (a redirection; :mod:`idp.logout` brings the browser back to :func:`_after_upstream`)."""
+    key = secrets.token_urlsafe(24)
+    detour = upstream_detour(auth, {"kind": "saml", "key": key, "state": state.to_json()})
+    return detour if detour is not None else advance(idp, key, state)
+
+
+def after_upstream(idp: IdentityProvider, then: dict[str, Any]) -> Outgoing | Finished:
+    """Back from FranceConnect's logout (the completion parked by :func:`_through_upstream`):
+    the single logout goes on where it was (PageError when the parked state is unusable)."""
+    key = str(then.get("key") or "")
+    try:
+        if not _KEY.match(key):
+            raise ValueError("bad logout key")
+        state = LogoutState.from_json(then.get("state"))
+    except ValueError:
+        raise PageError("unknown or expired logout", **errors.EXPIRED) from None
+    return advance(idp, key, state)
 
 
 def advance(idp: IdentityProvider, key: str, state: LogoutState) -> Outgoing | Finished:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from directory import DirectoryError
+from idp.logout import completion
 from idp.saml import names, slo, sso
 from idp.saml.authn import read_authn_request, unsolicited
 from idp.saml.bindings import Inbound, Outgoing, post_fields, read_post, read_redirect, redirect_url
@@ -118,6 +119,15 @@ def slo_post():
 def logout():
     """Logout started here (the ``FrEduUrlRetour`` URL): end the session, notify the SPs."""
     return _send(slo.start_here(_idp()))
+
+
+@completion("saml")
+def _after_upstream(then: dict):
+    """A single logout that went through FranceConnect's logout goes on here."""
+    try:
+        return _send(slo.after_upstream(_idp(), then))
+    except PageError as error:
+        return _page_error(error)
 
 
 @blueprint.get("/idp/shibboleth")

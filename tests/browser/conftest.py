@@ -15,11 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.accounts.people import People, fast_settings
 from tests.login.conftest import make_app
-from tests.servers import free_port
+from tests.servers import free_port, live
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -89,11 +88,8 @@ def live_app(home, slapd, tmp_path, gateway, people):
         portal={"tiles": ["educonnect", "agents"]})
     app = make_app(settings)
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
-    yield app
-    server.shutdown()
+    with live(app, port):
+        yield app
 
 
 @pytest.fixture(scope="session")
@@ -172,8 +168,5 @@ def smtp_live_app(home, slapd, tmp_path, smtp_inbox, gateway, people):
         sms={"backend": "http", "http_url": gateway.url, "http_token": "jeton-de-test"},
         server={"base_url": f"http://127.0.0.1:{port}"})
     app = make_app(settings)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
-    yield app
-    server.shutdown()
+    with live(app, port):
+        yield app

@@ -92,3 +92,8 @@ def test_forgotten_password_page_for_pupils_and_parents(live_app, pages):
     pages.page.click("#oubli")
     assert "Vous êtes élève" in pages.page.content()
     pages.check("oubli")
+    pages.page.click("#oubli-mot-de-passe")
+    assert pages.page.locator("h1").inner_text() == "Choisir un nouveau mot de passe"
+    assert pages.page.locator("label[for=account]").inner_text() == (
+        "Identifiant ou adresse électronique")
+    pages.check("oubli-courriel")

@@ -1,6 +1,8 @@
 """/healthz and /metrics: a node says which part fails and recovers by itself."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from conf.loader import load_settings
@@ -109,3 +111,33 @@ def test_unexpected_errors_show_an_id_and_log_no_detail_to_the_user(own_slapd, t
     body = response.get_json()
     assert len(body["error_id"]) == 12 and body["error_id"] in body["error"]
     assert "internal detail" not in response.get_data(as_text=True)
+
+
+def test_request_log_names_the_route_not_the_path(own_slapd, tmp_path):
+    """Paths may carry one-time links or identifiers: the request log keeps the route
+    pattern, never the values in the path or the query string."""
+    home, _ = own_slapd
+    app = app_for(home, sqlite_path=str(tmp_path / "s.db"))
+
+    @app.get("/probe/<token>")
+    def probe(token):
+        return "ok"
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    keep = Keep()
+    http_log = logging.getLogger("educonnect.http")  # its tree does not propagate to pytest
+    http_log.addHandler(keep)
+    try:
+        assert app.test_client().get("/probe/s3cr3t-t0ken?ticket=ST-42").status_code == 200
+    finally:
+        http_log.removeHandler(keep)
+    assert [r.path for r in keep.records] == ["/probe/<token>"]
+    assert not any("s3cr3t" in str(r.__dict__) or "ST-42" in str(r.__dict__)
+                   for r in keep.records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email import message_from_bytes, policy
 from html import unescape
 
 from directory.models import AccountState
@@ -49,7 +50,8 @@ def test_mail_and_mobile_changes_are_confirmed(client, app, people, outbox, tmp_
     parent_dn, _ = _parent_with_child(app, people)
     post_login(client, "p.martin12", PASSWORD, profile="responsable")
     post(client, "/compte/courriel", {"mail": "paul@example.org"})
-    mail = sorted((tmp_path / "mail").glob("*.eml"))[-1].read_text()
+    mail = message_from_bytes(sorted((tmp_path / "mail").glob("*.eml"))[-1].read_bytes(),
+                              policy=policy.default).get_content()
     link = re.search(r"http://\S+/compte/courriel/[A-Za-z0-9_-]+", mail).group(0)
     path = "/" + link.split("/", 3)[-1]
     assert client.get(path).status_code == 200

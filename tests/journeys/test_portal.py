@@ -47,3 +47,24 @@ def test_the_design_system_is_served_from_npm_and_paths_cannot_escape(client):
     assert css.status_code == 200 and css.mimetype == "text/css" and b".fr-btn" in css.data
     assert client.get("/dsfr/../package.json").status_code == 404
     assert client.get("/dsfr/%2e%2e/%2e%2e/package.json").status_code == 404
+
+
+def test_the_header_names_the_ministry_by_default(client):
+    page = client.get("/login").text
+    assert '<p class="fr-logo">Ministère<br>de l&#39;Éducation<br>nationale</p>' in page
+    assert '<span class="brand-name">EduConnect</span>' in page
+    assert "Le compte des élèves et de leurs représentants légaux" in page
+    assert "– EduConnect</title>" in page
+
+
+def test_the_header_lines_come_from_the_portal_settings(home, slapd, tmp_path, people):
+    settings = fast_settings(home, tmp_path, portal={
+        "institution_lines": ["Région", "Académique <Occitanie>"],
+        "service_name": "Mon compte famille", "service_tagline": ""})
+    page = make_app(settings).test_client().get("/compte/inscription/oubli").text
+    header = page.split('<header', 1)[1].split('</header>', 1)[0]
+    assert '<p class="fr-logo">Région<br>Académique &lt;Occitanie&gt;</p>' in header
+    assert '<span class="brand-name">Mon compte famille</span>' in header
+    assert "fr-header__service-tagline" not in header and "Ministère" not in page
+    assert page.count("Académique &lt;Occitanie&gt;") == 2  # header and footer
+    assert "– Mon compte famille</title>" in page

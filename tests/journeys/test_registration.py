@@ -107,8 +107,13 @@ def test_a_parent_with_an_account_gets_the_identifier_and_a_new_password(client,
     repository = app.extensions["educonnect.login"].repository
     person = repository.get(family.relative_dn).person
     repository.assign_identifier(person, "h.martin31", "0" * 96)
-    repository.activate(family.relative_dn, "x", AccountOrigin.ETABLISSEMENT,
+    hasher = app.extensions["educonnect.login"].hasher
+    repository.activate(family.relative_dn, hasher.hash("Ancien-Cartable-1"),
+                        AccountOrigin.ETABLISSEMENT,
                         __import__("datetime").datetime.now(__import__("datetime").timezone.utc))
+    elsewhere = app.test_client()
+    assert post_login(elsewhere, "h.martin31", "Ancien-Cartable-1",
+                      profile="responsable").status_code == 302
     identity(client)
     response = post(client, f"{START}/code", {"code": last_code(outbox)})
     assert response.location.endswith("/compte/inscription/mot-de-passe")
@@ -117,6 +122,8 @@ def test_a_parent_with_an_account_gets_the_identifier_and_a_new_password(client,
     post(client, f"{START}/mot-de-passe", {"password": PASSWORD, "confirmation": PASSWORD}, page)
     assert post_login(app.test_client(), "h.martin31", PASSWORD,
                       profile="responsable").status_code == 302
+    assert elsewhere.get("/compte").status_code == 302  # the other session was ended
+    assert client.get("/compte").status_code == 200  # this browser is logged in anew
 
 
 def test_guessing_names_is_throttled(client, family, app):

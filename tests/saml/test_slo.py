@@ -231,3 +231,29 @@ def test_logout_request_over_post(browser, ent):
     root = final_answer(ent, response, request.id)
     assert root.xpath("//samlp:StatusCode/@Value", namespaces=NS) == [names.SUCCESS]
     assert session_is_gone(browser, ent)
+
+
+@pytest.mark.parametrize("accept_unsigned", [False, True])
+def test_unsigned_logout_requests_need_the_sp_setting(browser, idp_metadata, sp_keys, sp_folder,
+                                                      accept_unsigned):
+    """An SP that does not sign its requests (no AuthnRequestsSigned in its metadata) still
+    has its LogoutRequests refused unsigned (profiles §4.4.4.1: any page could otherwise make
+    the browser log the person out), unless its settings say ``unsigned_logout_requests``."""
+    lax = OneLoginSp(idp_metadata, sp_keys["other"], host="lax.example.test",
+                     security={"authnRequestsSigned": False, "logoutRequestSigned": False})
+    lax.register(sp_folder, unsigned_logout_requests=accept_unsigned)
+    auths = login_everywhere(browser, lax)
+    logout = lax.auth("/logout")
+    url = logout.logout(name_id=auths[lax.entity_id].get_nameid(),
+                        session_index=auths[lax.entity_id].get_session_index(),
+                        name_id_format=names.NAMEID_TRANSIENT)
+    assert "Signature=" not in url
+    response = browser.client.get(browser.local(url))
+    root = etree.fromstring(inflate_param(query_of(response.headers["Location"])["SAMLResponse"]))
+    if accept_unsigned:
+        assert root.xpath("//samlp:StatusCode/@Value", namespaces=NS) == [names.SUCCESS]
+        assert session_is_gone(browser, lax)
+    else:
+        assert root.xpath("//samlp:StatusCode/@Value", namespaces=NS) == [
+            names.REQUESTER, names.REQUEST_DENIED]
+        assert not session_is_gone(browser, lax)
