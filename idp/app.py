@@ -66,6 +66,12 @@ def build(settings: Settings | None = None) -> Flask:
     return app
 
 
+def _route() -> str:
+    """What logs say of the request's address: its route, not its path (query strings carry
+    tickets and SAML messages, some paths one-time links or identifiers: ``/lien/<token>``)."""
+    return request.url_rule.rule if request.url_rule is not None else request.path
+
+
 def _request_logging(app: Flask, hsts: bool) -> None:
     @app.before_request
     def _begin():
@@ -79,11 +85,8 @@ def _request_logging(app: Flask, hsts: bool) -> None:
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint not in ("health.healthz", "metrics.metrics"):
-            # The route, not the path: query strings carry tickets and SAML messages, and
-            # some paths carry one-time links or identifiers (``/lien/<token>``).
-            route = request.url_rule.rule if request.url_rule is not None else request.path
             log.info("request", extra={
-                "request_id": g.get("request_id"), "method": request.method, "path": route,
+                "request_id": g.get("request_id"), "method": request.method, "path": _route(),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)})
         return response
@@ -96,7 +99,7 @@ def _error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return exc
         error_id = uuid.uuid4().hex[:12]
-        log.exception("unexpected error", extra={"error_id": error_id, "path": request.path})
+        log.exception("unexpected error", extra={"error_id": error_id, "path": _route()})
         body = {"error": "Une erreur inattendue s'est produite. Si elle persiste, "
                          f"communiquez ce code à l'assistance : {error_id}", "error_id": error_id}
         return jsonify(body), 500

@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from directory import DirectoryError
+
 log = logging.getLogger("educonnect.accounts")
 
 MAX_PENDING = 1000
@@ -96,5 +98,11 @@ class BackgroundWriter:
     def _run(job: Callable[[], None], what: str) -> None:
         try:
             job()
-        except Exception:
+        except DirectoryError as exc:
+            # No traceback: it would carry the entry's DN, and formatting one parses source
+            # (CPython 3.11's traceback carets), which is not safe beside another thread's
+            # ast.parse on that version.
+            log.error("background directory write failed",
+                      extra={"job": what, "error": type(exc).__name__})
+        except Exception:  # a bug: keep its traceback
             log.exception("background directory write failed", extra={"job": what})

@@ -37,6 +37,23 @@ def test_a_failing_job_is_logged_and_the_next_ones_still_run(caplog):
     assert record.job == "last-login" and "background directory write failed" in record.message
 
 
+def test_a_directory_failure_is_logged_without_traceback_or_dn(caplog):
+    """A directory error names the job and the error kind only: its traceback would carry the
+    entry's DN (personal data)."""
+    from directory.errors import EntryNotFound
+    writer = BackgroundWriter(interval=0.005)
+
+    def fail():
+        raise EntryNotFound("No such object: uid=c.martin47,ou=people,dc=educonnect")
+
+    with caplog.at_level(logging.ERROR, logger="educonnect.accounts"):
+        writer.submit(fail, "last-login")
+        assert writer.flush(5)
+    record = next(r for r in caplog.records if r.name == "educonnect.accounts")
+    assert record.job == "last-login" and record.error == "EntryNotFound"
+    assert record.exc_info is None and "c.martin47" not in caplog.text
+
+
 def test_full_queue_runs_the_job_in_the_caller():
     """Past max_pending, a submission runs synchronously instead of being dropped."""
     gate = threading.Event()
