@@ -170,6 +170,7 @@ class SqliteStore(Store):
         self._open: dict[int, sqlite3.Connection] = {}
         self._numbers = itertools.count()
         self._schema_ready = False
+        self._schema_lock = threading.Lock()
         self._closed = False
         self._writes = itertools.count(1)
         try:
@@ -210,20 +211,32 @@ class SqliteStore(Store):
             try:
                 connection.execute("PRAGMA synchronous = NORMAL")
                 if not self._schema_ready:
-                    self._create_schema(connection)
-                    self._schema_ready = True
+                    with self._schema_lock:  # this process's threads: one creates, others wait
+                        if not self._schema_ready:
+                            self._create_schema(connection, self._timeout)
+                            self._schema_ready = True
             except BaseException:
                 connection.close()
                 raise
         return connection
 
     @staticmethod
-    def _create_schema(connection: sqlite3.Connection) -> None:
+    def _create_schema(connection: sqlite3.Connection, timeout: float) -> None:
         """Switch the file to WAL and create the tables, unless a previous opening did."""
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         if version == _SCHEMA_VERSION:
             return
-        connection.execute("PRAGMA journal_mode = WAL")
+        # Changing the journal mode needs the file to itself and answers "database is locked"
+        # at once, without the busy timeout, while another process opens it: retry until then.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statement in filter(str.strip, _SCHEMA.split(";")):
