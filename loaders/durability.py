@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from directory import Directory, DirectoryError, Tree, filter_format, open_directory
+
+log = logging.getLogger("educonnect.loader")
 
 MARKER = Path("run") / "load-no-sync"
 
@@ -110,8 +113,11 @@ def no_sync_during(settings) -> Iterator[None]:
                 _set_no_sync(owner, database, False)
                 _flush(owner, settings)
                 marker.unlink(missing_ok=True)
-            except DirectoryError:
-                # Left for restore_after_crash() at the next load; the marker stays.
-                pass
+            except DirectoryError as exc:
+                # Left for restore_after_crash() at the next load or directory start; the
+                # marker stays. Say so: until then the directory runs without fsync.
+                log.warning("synchronous writes could not be restored after the load (%s): "
+                            "they will be at the next load or `educonnect directory start`",
+                            type(exc).__name__)
     finally:
         owner.close()

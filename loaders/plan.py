@@ -198,8 +198,7 @@ def _match_people(plan: Plan, directory: Directory) -> None:
     state = plan.state
     wanted = [ine for kept in plan.scan.records for ine in kept.ines.values()]
     unknown = [ine for ine in wanted if ine not in state.people_by_ine]
-    for _ in state.find_by_ine(directory, unknown):
-        pass
+    state.index_ines(directory, unknown)
     claimed = plan.claimed_in
     claimed_ine: set[str] = set()
     jointure_kinds: dict[str, FileKind] = {}

@@ -4,14 +4,14 @@
 jointure of the académie (one streamed search), every structure, MEF and subject, keeping per
 entry only what planning needs: DN, kind, classes, perimeters, absence, the fingerprints of
 this académie's records, INE, and for relatives a digest of their computed links. Pupils that
-another académie loaded are found by INE on demand (``find_by_ine``).
+another académie loaded are found by INE on demand (``index_ines``).
 """
 from __future__ import annotations
 
 import enum
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from directory import Directory, Entry, Tree, filter_format
 
@@ -172,9 +172,9 @@ class DirectoryState:
                 self.structures_by_jointure[jointure[len(prefix):]] = existing
 
     # -- lookups -------------------------------------------------------------------------------
-    def find_by_ine(self, directory: Directory, ines: Iterable[str]) -> Iterator[Existing]:
-        """Pupil entries outside this académie's jointures holding one of ``ines``; each found
-        entry is also added to the INE index."""
+    def index_ines(self, directory: Directory, ines: Iterable[str]) -> None:
+        """Add to the INE index the pupil entries outside this académie's jointures that hold
+        one of ``ines``."""
         wanted = [ine for ine in dict.fromkeys(ines) if ine not in self.people_by_ine]
         for start in range(0, len(wanted), INE_BATCH):
             batch = wanted[start:start + INE_BATCH]
@@ -185,4 +185,3 @@ class DirectoryState:
                 if existing.ine:
                     self.people_by_ine[existing.ine] = _prefer(
                         self.people_by_ine.get(existing.ine), existing)
-                    yield existing

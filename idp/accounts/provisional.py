@@ -213,13 +213,13 @@ class Notifier:
         pupils = self.pupils(school, class_code)
         if profile in (None, "eleve"):
             for pupil in pupils:
-                self._issue(report, StoredAccount.from_entry(pupil.entry), "eleve",
+                self.issue_one(report, StoredAccount.from_entry(pupil.entry), "eleve",
                             pupil.classes, [], include_active, now)
         if profile in (None, "responsable"):
             for entry, linked in self.representatives(pupils).values():
                 classes = sorted({code for pupil in linked for code in pupil.classes})
                 names = [f"{p.person.given_name} {p.person.sn}".strip() for p in linked]
-                self._issue(report, StoredAccount.from_entry(entry), "responsable", classes,
+                self.issue_one(report, StoredAccount.from_entry(entry), "responsable", classes,
                             names, include_active, now)
         report.letters.sort(key=lambda letter: (
             letter.classes[0].casefold() if letter.classes else "", letter.profile,
@@ -229,9 +229,12 @@ class Notifier:
               skipped_deactivated=report.skipped_deactivated)
         return report
 
-    def _issue(self, report: NotifyReport, stored: StoredAccount, profile: str,
-               classes: list[str], children: list[str], include_active: bool,
-               now: datetime) -> None:
+    def issue_one(self, report: NotifyReport, stored: StoredAccount, profile: str,
+                  classes: list[str], children: list[str], include_active: bool,
+                  now: datetime) -> None:
+        """Issue one account's credentials (an identifier and ``FrEduCtId`` when it has none,
+        a new provisional password) and add its letter to ``report``; deactivated accounts,
+        and active ones unless ``include_active``, are counted as skipped instead."""
         person = stored.person
         if is_deactivated(person, now, self.grace):
             report.skipped_deactivated += 1

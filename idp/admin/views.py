@@ -16,12 +16,11 @@ from flask_wtf import FlaskForm
 from bridges.base import UpstreamRefused, UpstreamUnavailable
 from directory import DirectoryError
 from directory.models import AccountOrigin, AccountState
-from idp.admin import reports, stats
+from idp.admin import issuing, reports, stats
 from idp.admin.access import Delegation, Grant, Right, grants_for
 from idp.admin.exports import accounts_csv as accounts_csv_bytes
 from idp.admin.exports import local_date
 from idp.admin.forms import ActionForm, CodeForm, DelegateForm, RevokeForm, SignInForm
-from idp.admin.issuing import Issuer
 from idp.admin.letters import activation_url, render_pdf
 from idp.admin.roster import Filters, Roster, apply_filters, find_school, load_roster, page_of
 from idp.admin.second_factor import Enrolment
@@ -89,19 +88,19 @@ def _signed_in(view):
     return wrapper
 
 
-def _grant(uai: str, *, need: str = "accounts") -> tuple[StaffProfile, Grant] | Response:
+def _grant(uai: str, *, need: str = "accounts") -> tuple[StaffProfile, Grant]:
     """The agent and their right in ``uai``; aborts 404 (no right there) or 403 (right too
-    narrow for ``need``: ``accounts``, ``school`` or ``head``); redirects to the second factor
-    when the right requires it."""
+    narrow for ``need``: ``accounts``, ``school`` or ``head``), or with a redirection to the
+    sign-in or to the second factor when the right requires it."""
     profile = _profile()
     if profile is None:
-        return redirect(url_for("admin.sign_in"))
+        abort(redirect(url_for("admin.sign_in")))
     grant = _grants(profile).get(uai.upper())
     if grant is None:
         audit("admin.refused", agent=profile.subject, uai=uai[:16], reason="no right")
         abort(404)
     if grant.right.needs_second_factor and not session.get(SECOND_FACTOR_KEY):
-        return redirect(url_for("admin.second_factor"))
+        abort(redirect(url_for("admin.second_factor")))
     if (need == "school" and not grant.school_wide) or (need == "head" and not grant.is_head):
         audit("admin.refused", agent=profile.subject, uai=grant.uai, reason=need)
         abort(403)
@@ -245,10 +244,7 @@ def _filtered(grant: Grant, roster: Roster, source) -> tuple[Filters, list]:
 
 @blueprint.get("/<uai>/comptes")
 def accounts(uai: str):
-    checked = _grant(uai)
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai)
     roster = _school_roster(grant)
     filters, rows = _filtered(grant, roster, request.args)
     page_rows, pages = page_of(rows, filters.page, admin_services().settings.admin.page_size)
@@ -262,10 +258,7 @@ def accounts(uai: str):
 
 @blueprint.get("/<uai>/comptes.csv")
 def accounts_csv(uai: str):
-    checked = _grant(uai)
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai)
     roster = _school_roster(grant)
     filters, rows = _filtered(grant, roster, request.args)
     admin_services().journal.record(grant.uai, profile.subject, profile.name, "admin.export",
@@ -281,10 +274,7 @@ def _download(body: bytes, name: str, mimetype: str) -> Response:
 
 @blueprint.post("/<uai>/comptes/action")
 def accounts_action(uai: str):
-    checked = _grant(uai)
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai)
     if not ActionForm().validate_on_submit():
         abort(400)
     action = request.form.get("action")
@@ -299,9 +289,9 @@ def accounts_action(uai: str):
         flash("Sélectionnez au moins un compte.", "error")
         return redirect(url_for("admin.accounts", uai=grant.uai, **filters.query()))
     svc = admin_services()
-    report = Issuer(svc.directory, svc.settings,
-                    hasher=current_app.extensions["educonnect.login"].hasher).issue(
-        rows, _now(), include_active=action == "reinitialiser")
+    report = issuing.issue(svc.directory, svc.settings, roster.school, rows, _now(),
+                           include_active=action == "reinitialiser",
+                           hasher=current_app.extensions["educonnect.login"].hasher)
     svc.rosters.invalidate(grant.uai)
     svc.journal.record(grant.uai, profile.subject, profile.name,
                        "admin.notify" if action == "notifier" else "admin.reset",
@@ -321,10 +311,7 @@ def _tables(roster: Roster) -> list[stats.Table]:
 
 @blueprint.get("/<uai>/statistiques")
 def statistics(uai: str):
-    checked = _grant(uai, need="school")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="school")
     roster = _school_roster(grant)
     tables = _tables(roster)
     charts = roster.derived("charts", lambda: [stats.render_svg(
@@ -337,10 +324,7 @@ def statistics(uai: str):
 
 @blueprint.get("/<uai>/statistiques.csv")
 def statistics_csv(uai: str):
-    checked = _grant(uai, need="school")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="school")
     roster = _school_roster(grant)
     admin_services().journal.record(grant.uai, profile.subject, profile.name,
                                     "admin.stats_export")
@@ -350,10 +334,7 @@ def statistics_csv(uai: str):
 
 @blueprint.get("/<uai>/signalements")
 def wrong_links(uai: str):
-    checked = _grant(uai, need="school")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="school")
     roster = _school_roster(grant)
     return render_template("admin/wrong_links.html", profile=profile, grant=grant,
                            school=roster.school, reports=reports.wrong_links(roster))
@@ -361,10 +342,7 @@ def wrong_links(uai: str):
 
 @blueprint.get("/<uai>/qualite")
 def data_quality(uai: str):
-    checked = _grant(uai, need="school")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="school")
     roster = _school_roster(grant)
     svc = admin_services()
     problems = reports.data_quality(
@@ -378,10 +356,7 @@ def data_quality(uai: str):
 # -- delegations and journal (head of school) -------------------------------------------------
 @blueprint.route("/<uai>/delegations", methods=["GET", "POST"])
 def delegations(uai: str):
-    checked = _grant(uai, need="head")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="head")
     svc = admin_services()
     form = DelegateForm()
     error = None
@@ -407,10 +382,7 @@ def delegations(uai: str):
 
 @blueprint.post("/<uai>/delegations/retirer")
 def revoke(uai: str):
-    checked = _grant(uai, need="head")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="head")
     form = RevokeForm()
     if not form.validate_on_submit():
         abort(400)
@@ -424,10 +396,7 @@ def revoke(uai: str):
 
 @blueprint.get("/<uai>/journal")
 def journal(uai: str):
-    checked = _grant(uai, need="head")
-    if isinstance(checked, Response):
-        return checked
-    profile, grant = checked
+    profile, grant = _grant(uai, need="head")
     return render_template("admin/journal.html", profile=profile, grant=grant,
                            entries=admin_services().journal.entries(grant.uai))
 

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conf.loader import load_settings
-from directory import Tree, open_directory
-from directory.embedded import EmbeddedSlapd
-from idp.home import initialize
+from directory import Tree
 from tests.accounts.people import People, fast_settings
 from tests.login.conftest import csrf_token, make_app
-from tests.servers import free_port
+from tests.staff import agent_password, staff_directory_server
 
-FIXTURE_SCHEMA = Path(__file__).parents[1] / "fixtures" / "esterel-schema.ldif"
 SCHOOL_A = "0061234J"
 SCHOOL_B = "0069999X"
 AGENTS = {
@@ -40,31 +34,12 @@ AGENTS = {
 }
 
 
-def agent_password(uid: str) -> str:
-    return f"secret-{uid}"
-
-
 @pytest.fixture(scope="session")
 def staff_directory(tmp_path_factory):
     """A slapd with the agents of :data:`AGENTS`, playing the academic staff directory."""
-    home = tmp_path_factory.mktemp("admin-staff-home")
-    initialize(home, overrides={"directory.embedded": {"port": free_port()}})
-    settings = load_settings(home, environ={})
-    server = EmbeddedSlapd.from_settings(settings)
-    server.extra_schemas = (FIXTURE_SCHEMA,)
-    server.start()
-    owner = open_directory(settings, "owner")
-    tree = Tree(settings.directory.base_dn)
-    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    for uid, attrs in AGENTS.items():
-        owner.add(f"uid={uid},{tree.people}", {
-            "objectClass": ["inetOrgPerson", "testAcademicAgent"], "uid": [uid], "cn": [uid],
-            "mail": [f"{uid}@ac-nice.fr"],
-            "userPassword": ["{ARGON2}" + hasher.hash(agent_password(uid))],
-            **{k: [v] for k, v in attrs.items()}})
-    owner.close()
-    yield settings
-    server.stop()
+    with staff_directory_server(tmp_path_factory.mktemp("admin-staff-home"), AGENTS) as (
+            settings, _):
+        yield settings
 
 
 @dataclass

@@ -1,54 +1,35 @@
 """Staff sign-in through a second real slapd playing the academy's staff directory."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from bridges.agents import AgentsBridge, headed_schools, schools_of
 from bridges.base import UpstreamRefused, UpstreamUnavailable
-from conf.loader import load_settings
 from conf.settings import AgentsSettings
-from directory import Tree, open_directory
-from directory.embedded import EmbeddedSlapd
-from idp.home import initialize
-from tests.servers import free_port
+from directory import Tree
+from tests.staff import staff_directory_server
 
-FIXTURE_SCHEMA = Path(__file__).parents[1] / "fixtures" / "esterel-schema.ldif"
 HEAD = "0061234J$UAJ$PU$DIR$0061234J$T3$CLG$340"
+
+
+AGENTS = {
+    "pdurand": {"sn": "DURAND", "givenName": "Paul", "FrEduFonctAdm": "DIR",
+                "FrEduRne": HEAD, "FrEduRneResp": "0061234J$UAJ$PU$N$T3$CLG$340"},
+    "mmartin": {"sn": "MARTIN", "givenName": "Marie", "FrEduFonctAdm": "ENS",
+                "FrEduRne": "0061234J$UAJ$PU$ENS$0061234J$T3$CLG$340",
+                "FrEduRneResp": "0060001Z$UAJ$PU$N$T3$ECOLE$151"},
+    "dup1": {"sn": "DOUBLE", "givenName": "A", "cn": "same"},
+    "dup2": {"sn": "DOUBLE", "givenName": "B", "cn": "same"},
+}
+"""A head of school, a teacher, two agents sharing a name."""
 
 
 @pytest.fixture(scope="module")
 def staff_directory(tmp_path_factory):
-    """A slapd with agents: a head of school, a teacher, two agents sharing a name."""
-    home = tmp_path_factory.mktemp("staff-home")
-    initialize(home, overrides={"directory.embedded": {"port": free_port()}})
-    settings = load_settings(home, environ={})
-    server = EmbeddedSlapd.from_settings(settings)
-    server.extra_schemas = (FIXTURE_SCHEMA,)
-    server.start()
-    owner = open_directory(settings, "owner")
-    tree = Tree(settings.directory.base_dn)
-    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    agents = {
-        "pdurand": {"sn": "DURAND", "givenName": "Paul", "FrEduFonctAdm": "DIR",
-                    "FrEduRne": HEAD, "FrEduRneResp": "0061234J$UAJ$PU$N$T3$CLG$340"},
-        "mmartin": {"sn": "MARTIN", "givenName": "Marie", "FrEduFonctAdm": "ENS",
-                    "FrEduRne": "0061234J$UAJ$PU$ENS$0061234J$T3$CLG$340",
-                    "FrEduRneResp": "0060001Z$UAJ$PU$N$T3$ECOLE$151"},
-        "dup1": {"sn": "DOUBLE", "givenName": "A", "cn": "same"},
-        "dup2": {"sn": "DOUBLE", "givenName": "B", "cn": "same"},
-    }
-    for uid, attrs in agents.items():
-        owner.add(f"uid={uid},{tree.people}", {
-            "objectClass": ["inetOrgPerson", "testAcademicAgent"], "uid": [uid],
-            "cn": [attrs.pop("cn", uid)], "mail": [f"{uid}@ac-nice.fr"],
-            "userPassword": ["{ARGON2}" + hasher.hash(f"secret-{uid}")],
-            **{k: [v] for k, v in attrs.items()}})
-    owner.close()
-    yield settings, server
-    server.stop()
+    """A slapd with :data:`AGENTS`."""
+    with staff_directory_server(tmp_path_factory.mktemp("staff-home"), AGENTS) as started:
+        yield started
 
 
 def bridge_for(settings, **changes) -> AgentsBridge:

@@ -7,6 +7,7 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from argon2 import extract_parameters
 
 from directory.models import to_generalized_time
@@ -248,13 +249,8 @@ def test_unknown_resume_key_and_external_paths(client, accounts, app):
                  "javascript:alert(1)", "cas/login", "/x\r\nLocation: https://evil"):
         assert not is_internal_path(path), path
     assert is_internal_path("/cas/login?service=x")
-    with app.test_request_context():
-        try:
-            park("https://evil.example.org/")
-        except ValueError:
-            pass
-        else:
-            raise AssertionError("an external URL was parked")
+    with app.test_request_context(), pytest.raises(ValueError):
+        park("https://evil.example.org/")
 
 
 def test_security_headers_on_the_login_page(client):
