@@ -7,7 +7,8 @@ in a temporary home (``idp.home.initialize``); each load then runs as ``educonne
 its own process, so its peak resident memory is its own:
 
 1. initial Complet load into the empty directory, with ``--no-sync`` (the load-time switch
-   that skips fsync and flushes at the end; see ``loaders/durability.py``);
+   that skips fsync, write-maps the database and flushes at the end; see
+   ``loaders/durability.py``);
 2. the same Complet delivery again (every record unchanged: skipped by fingerprint, no write),
    with synchronous writes;
 3. the 1 % Delta, with synchronous writes (the nightly case);

@@ -4,9 +4,9 @@ Its cn=config is rendered from ``templates/config.ldif`` and the shipped schema 
 with ``slapadd -n0``; the data lives in an mdb database next to it. The rendered configuration
 is kept beside ``slapd.d``: when a new release ships a different schema or index list, the next
 ``start`` rebuilds cn=config (the data is untouched) before launching slapd. ``start`` also
-rebuilds it when the live ``olcDbNoSync`` differs from the settings (a load's ``--no-sync``
-switch left on by a killed load), so the directory always starts with the configured
-durability.
+rebuilds it when the live ``olcDbNoSync`` differs from the settings or ``olcDbEnvFlags`` is
+set (a load's ``--no-sync`` switch left on by a killed load), so the directory always starts
+with the configured durability.
 """
 from __future__ import annotations
 
@@ -175,15 +175,21 @@ class EmbeddedSlapd:
             shutil.rmtree(staging, ignore_errors=True)
         self.rendered_config.write_text(rendered)
 
+    def _live_database(self) -> str:
+        """The mdb database's entry as the built cn=config holds it now ("" when unreadable)."""
+        try:
+            return (self.config_dir / "cn=config" / "olcDatabase={1}mdb.ldif").read_text()
+        except OSError:
+            return ""
+
     def live_no_sync(self) -> bool | None:
         """``olcDbNoSync`` as the built cn=config holds it now (None when unreadable)."""
-        path = self.config_dir / "cn=config" / "olcDatabase={1}mdb.ldif"
-        try:
-            text = path.read_text()
-        except OSError:
-            return None
-        match = re.search(r"^olcDbNoSync: (TRUE|FALSE)\s*$", text, re.M | re.I)
+        match = re.search(r"^olcDbNoSync: (TRUE|FALSE)\s*$", self._live_database(), re.M | re.I)
         return None if match is None else match[1].upper() == "TRUE"
+
+    def live_env_flags(self) -> list[str]:
+        """``olcDbEnvFlags`` as the built cn=config holds them now (the template sets none)."""
+        return re.findall(r"^olcDbEnvFlags: (\S+)\s*$", self._live_database(), re.M | re.I)
 
     # -- running -------------------------------------------------------------------------
     def status(self) -> Status:
@@ -200,7 +206,7 @@ class EmbeddedSlapd:
             return current
         rendered = self.render_config()
         if (not self.rendered_config.exists() or self.rendered_config.read_text() != rendered
-                or self.live_no_sync() not in (None, self.no_sync)):
+                or self.live_no_sync() not in (None, self.no_sync) or self.live_env_flags()):
             self._build_config(rendered)
         self._check_port_free()
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -10,6 +10,7 @@ from directory import open_directory
 from directory.embedded import EmbeddedSlapd
 from idp.home import initialize
 from loaders import durability
+from loaders.apply import Applier
 from loaders.durability import MARKER, restore_after_crash
 from loaders.load import LOCK_FILE
 from loaders.plan import Limit
@@ -93,26 +94,45 @@ def test_missing_first_chunk_is_refused_unless_partial(settings, clean_directory
     assert report.outcome == "refused" and "_0000" in report.refusal
 
 
-def test_no_sync_switch_is_restored_after_the_load(settings, clean_directory, tmp_path):
-    """--no-sync turns olcDbNoSync on for the load only: afterwards it is FALSE again and
-    no marker is left; a marker left by a killed load makes the next load restore it."""
+def test_no_sync_switch_is_restored_after_the_load(settings, clean_directory, tmp_path,
+                                                  monkeypatch):
+    """--no-sync puts the database in load mode for the writes only (olcDbNoSync TRUE and
+    olcDbEnvFlags writemap, switched live: slapd reopens the database): afterwards
+    olcDbNoSync is FALSE, no flag is left and no marker; a marker left by a killed load makes
+    the next load restore it."""
     owner = open_directory(settings, "owner")
+    database = owner.search("cn=config", "(objectClass=olcMdbConfig)", ["olcDbNoSync"],
+                            scope="one")[0].dn
+    seen: list[tuple] = []
+    original = Applier.write_records
+
+    def write_records(self):
+        mode = owner.get(database, ["olcDbNoSync", "olcDbEnvFlags"])
+        seen.append((mode.first("olcDbNoSync"), mode.all("olcDbEnvFlags")))
+        return original(self)
+
+    monkeypatch.setattr(Applier, "write_records", write_records)
     try:
-        database = owner.search("cn=config", "(objectClass=olcMdbConfig)", ["olcDbNoSync"],
-                                scope="one")[0]
         report = run(settings, small_delivery(tmp_path / "v1"), no_sync=True)
         assert report.outcome == "completed" and report.total("added") == 7
-        assert owner.get(database.dn, ["olcDbNoSync"]).first("olcDbNoSync") == "FALSE"
+        assert seen == [("TRUE", ["writemap"])]
+        mode = owner.get(database, ["olcDbNoSync", "olcDbEnvFlags"])
+        assert (mode.first("olcDbNoSync"), mode.all("olcDbEnvFlags")) == ("FALSE", [])
         marker = settings.home / MARKER
         assert not marker.exists()
-        owner.modify(database.dn, [("replace", "olcDbNoSync", ["TRUE"])])
+        owner.modify(database, [("replace", "olcDbNoSync", ["TRUE"])])
+        owner.modify(database, [("add", "olcDbEnvFlags", ["writemap"])])
         marker.write_text("left by a killed load\n")
         assert restore_after_crash(settings) is True
-        assert owner.get(database.dn, ["olcDbNoSync"]).first("olcDbNoSync") == "FALSE"
+        mode = owner.get(database, ["olcDbNoSync", "olcDbEnvFlags"])
+        assert (mode.first("olcDbNoSync"), mode.all("olcDbEnvFlags")) == ("FALSE", [])
         assert not marker.exists()
         assert restore_after_crash(settings) is False
+        assert person(clean_directory, settings.directory.base_dn, "NICE$880001") is not None
     finally:
-        owner.modify(database.dn, [("replace", "olcDbNoSync", ["FALSE"])])
+        if owner.get(database, ["olcDbEnvFlags"]).all("olcDbEnvFlags"):
+            owner.modify(database, [("delete", "olcDbEnvFlags", None)])
+        owner.modify(database, [("replace", "olcDbNoSync", ["FALSE"])])
         owner.close()
 
 
@@ -131,9 +151,9 @@ def test_no_sync_is_applied_only_while_the_directory_holds_no_account(settings, 
     finally:
         idp.close()
     switched: list[bool] = []
-    original = durability._set_no_sync
-    monkeypatch.setattr(durability, "_set_no_sync", lambda owner, database, value: (
-        switched.append(value), original(owner, database, value)))
+    original = durability._set_load_mode
+    monkeypatch.setattr(durability, "_set_load_mode", lambda owner, database, on, *rest: (
+        switched.append(on), original(owner, database, on, *rest)))
     second = run(settings, _without_second_pupil(tmp_path / "v2"), no_sync=True,
                  max_deletes=Limit(50, True))
     assert second.outcome == "completed", second.refusal
@@ -144,8 +164,9 @@ def test_no_sync_is_applied_only_while_the_directory_holds_no_account(settings, 
 
 
 def test_directory_start_restores_durability_left_off_by_a_killed_load(tmp_path):
-    """A load killed while --no-sync is on leaves olcDbNoSync TRUE in cn=config; the next
-    start of the embedded directory puts back the configured value (FALSE)."""
+    """A load killed while --no-sync is on leaves olcDbNoSync TRUE and olcDbEnvFlags writemap
+    in cn=config; the next start of the embedded directory puts back the configured value
+    (FALSE) and no flag."""
     home = tmp_path / "home"
     initialize(home, overrides={"directory.embedded": {"port": free_port()},
                                 "logging": {"format": "text"}})
@@ -157,11 +178,12 @@ def test_directory_start_restores_durability_left_off_by_a_killed_load(tmp_path)
         database = owner.search("cn=config", "(objectClass=olcMdbConfig)", ["olcDbNoSync"],
                                 scope="one")[0].dn
         owner.modify(database, [("replace", "olcDbNoSync", ["TRUE"])])
+        owner.modify(database, [("add", "olcDbEnvFlags", ["writemap"])])
         owner.close()
         server.stop()
-        assert server.live_no_sync() is True
+        assert server.live_no_sync() is True and server.live_env_flags() == ["writemap"]
         server.start()
-        assert server.live_no_sync() is False
+        assert server.live_no_sync() is False and server.live_env_flags() == []
         owner = open_directory(own, "owner")
         assert owner.get(database, ["olcDbNoSync"]).first("olcDbNoSync") == "FALSE"
         owner.close()
