@@ -24,7 +24,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,7 +83,12 @@ def running_home(accounts: int) -> Iterator[tuple[Path, Settings, list[str]]]:
 
 
 def create_accounts(settings: Settings, count: int) -> list[str]:
-    """Add ``count`` pupils with active accounts (production hashes); return their identifiers."""
+    """Add ``count`` pupils with active accounts; return their identifiers.
+
+    Every account holds the same production-parameters hash of :data:`PASSWORD` (a
+    verification costs the same whatever the salt) and was activated the day before, so that
+    each account's first login of the run is its first of the day (the one that records the
+    last login in the directory), as on a school morning."""
     from directory import open_directory
     from directory.models import AccountOrigin
     from directory.tree import Tree
@@ -92,9 +97,9 @@ def create_accounts(settings: Settings, count: int) -> list[str]:
 
     owner = open_directory(settings, "owner")
     repository = AccountRepository(owner, settings.directory.base_dn)
-    hasher = Hasher(settings.accounts)
+    password_hash = Hasher(settings.accounts).hash(PASSWORD)
     people = Tree(settings.directory.base_dn).people
-    now = datetime.now(timezone.utc)
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
     identifiers = []
     try:
         for number in range(count):
@@ -105,7 +110,7 @@ def create_accounts(settings: Settings, count: int) -> list[str]:
                            "ENTPersonJointure": [f"BENCH${uid}"],
                            "ENTPersonDateNaissance": ["2012-03-14"]})
             repository.assign_identifier(repository.get(dn).person, login, "0" * 96)
-            repository.activate(dn, hasher.hash(PASSWORD), AccountOrigin.ETABLISSEMENT, now)
+            repository.activate(dn, password_hash, AccountOrigin.ETABLISSEMENT, yesterday)
             identifiers.append(login)
     finally:
         owner.close()

@@ -1,17 +1,20 @@
 """Password logins per second over HTTP, against the argon2id ceiling of this machine.
 
 What runs: a throw-away home (its own slapd and SQLite store) with pupils whose accounts are
-active, served by ``educonnect serve --workers 2`` (gunicorn) with the production argon2id
-parameters. Client processes on the same machine (one per concurrent browser, speaking HTTP
+active (activated the day before), served by ``educonnect serve --workers 2`` (gunicorn) with
+the production argon2id parameters. Client processes on the same machine (one per concurrent browser, speaking HTTP
 through a minimal client that parses nothing but the status, the session cookie, the redirect
 and the CSRF token: they share the cores with the server) repeat logins:
 
 - *page + submit*, 1 then 4 clients: a complete login with a fresh browser, GET /login (new
   session cookie, CSRF token) then POST /login with the credentials, expecting the 302 of a
-  successful login;
+  successful login; each login is another pupil's first of the day (``--accounts`` of them,
+  each used once per phase while they last), so each also records the last login in the
+  directory (a background write: slapd's CPU is counted);
 - *submit*, 1 then 4 clients: a browser that loaded the page once posts the login form again
   and again, re-using its form's CSRF token as a browser does; each POST is a whole login
-  (argon2id verification, a new SSO session under a new identifier, which the client follows);
+  (argon2id verification, a new SSO session under a new identifier, which the client follows)
+  of the same pupil, whose later logins of the day write nothing to the directory;
 - *no-op*, 4 clients: GET of a path that does not exist (404): what any request costs in
   gunicorn, Flask and the application's hooks, and in the client, with no work behind it.
 
@@ -28,8 +31,10 @@ The ceiling is measured in the same run: argon2id verifications per second in on
 (measured before, between and after the phases; the best figure is kept) times the number of
 cores. The target is 85 % with whole logins (either kind). Also printed: what argon2id alone
 achieves with every core hashing at once (shared caches and memory bandwidth: no server can
-beat that), its CPU per verification alone and with every core busy, and the CPU used
-meanwhile by other processes (above 0.1 cores, wall-clock figures are disturbed).
+beat that), its CPU per verification alone and with every core busy, the bound of the HTTP
+stack itself (argon2id with every core busy plus the CPU of the empty requests a login takes:
+what a login costing nothing else would reach), and the CPU used meanwhile by other processes
+(above 0.1 cores, wall-clock figures are disturbed).
 
 Run: ``python -m bench login`` (or ``python -m bench.login``); ``--seconds`` sets the length of
 each phase.
@@ -37,6 +42,7 @@ each phase.
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing
 import statistics
 import sys
@@ -53,6 +59,9 @@ if TYPE_CHECKING:
 TARGET = 0.85
 WORKERS = 2
 CLIENT_COUNTS = (1, 4)
+WARM = 8
+"""Accounts of the warm-up and of the "submit" clients (logged in before the phases)."""
+REQUESTS_PER_LOGIN = {"page + submit": 2, "submit": 1}
 
 
 # -- argon2id alone ----------------------------------------------------------------------------
@@ -115,12 +124,13 @@ class ClientResult:
 KINDS = ("page + submit", "submit", "no-op")
 
 
-def _client(port: int, identifier: str, kind: str, seconds: float, ready: Any, go: Any,
+def _client(port: int, identifiers: list[str], kind: str, seconds: float, ready: Any, go: Any,
             results: "multiprocessing.Queue[ClientResult]") -> None:
     """One client process: get ready (a "submit" client loads its page), then, once every
-    client is ready, repeat ``kind`` for ``seconds``."""
+    client is ready, repeat ``kind`` for ``seconds`` (a "page + submit" client logs in as each
+    of ``identifiers`` in turn, the others as the first)."""
     result = ClientResult()
-    browser = Browser(port, identifier)
+    browser = Browser(port, identifiers[0])
     prepared = kind != "submit" or browser.complete_login()
     ready.wait()
     go.wait()
@@ -128,8 +138,13 @@ def _client(port: int, identifier: str, kind: str, seconds: float, ready: Any, g
         result.errors = 1
         results.put(result)
         return
-    step = {"page + submit": browser.complete_login, "submit": browser.submit,
-            "no-op": browser.noop}[kind]
+    people = itertools.cycle(identifiers)
+
+    def fresh_login() -> bool:
+        browser.identifier = next(people)
+        return browser.complete_login()
+
+    step = {"page + submit": fresh_login, "submit": browser.submit, "no-op": browser.noop}[kind]
     cpu, stop = time.process_time(), time.monotonic() + seconds
     while True:
         began = time.perf_counter()
@@ -197,8 +212,9 @@ def argon2_cpu_seconds(port: int) -> float:
 
 def load(port: int, identifiers: list[str], kind: str, clients: int, seconds: float,
          meter: CpuMeter) -> Phase:
-    """``clients`` client processes doing ``kind`` for ``seconds``; the figures of that window
-    (from the moment every client is ready to the last answer).
+    """``clients`` client processes doing ``kind`` for ``seconds`` (client ``n`` with
+    ``identifiers[n::clients]``); the figures of that window (from the moment every client is
+    ready to the last answer).
 
     Processes rather than threads: a client that cannot run (interpreter lock) delays the
     closing of its connection, which gunicorn waits for."""
@@ -206,7 +222,7 @@ def load(port: int, identifiers: list[str], kind: str, clients: int, seconds: fl
     results = context.Queue()
     ready, go = context.Barrier(clients + 1), context.Barrier(clients + 1)
     processes = [context.Process(target=_client, args=(
-        port, identifiers[n % len(identifiers)], kind, seconds, ready, go, results))
+        port, identifiers[n % len(identifiers)::clients], kind, seconds, ready, go, results))
         for n in range(clients)]
     for process in processes:
         process.start()
@@ -294,6 +310,15 @@ def report(phases: list[Phase], probes: list[Probe], all_cores: Probe,
             f"ceiling.")
     lines.append(f"argon2id alone on every core reached {all_cores.rate / ceiling:.1%} of the "
                  f"ceiling: on a quiet machine, more than any server can reach.")
+    if noop is not None:
+        empty = noop.per_login(noop.total_cpu)
+        for kind, requests in REQUESTS_PER_LOGIN.items():
+            bound = cores() / (all_cores.cpu + requests * empty / 1000)
+            lines.append(
+                f"bound of the HTTP stack for '{kind}': argon2id with every core busy "
+                f"({all_cores.cpu * 1000:.2f} ms) + {requests} empty request(s) "
+                f"({requests * empty:.2f} ms) per login allow {bound:.1f} logins/s, "
+                f"{bound / ceiling:.1%} of the ceiling, before any work of the login itself.")
     lines += ["page + submit: GET /login with a new browser, then POST /login; submit: POST "
               "/login again with the form's token (a new SSO session each time).",
               "ceil: logins/s as a share of the ceiling; wrk/slapd/mstr/clnt: CPU ms per login "
@@ -311,24 +336,31 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="length of each measured phase (default 10)")
-    parser.add_argument("--accounts", type=int, default=8, help="accounts logging in (default 8)")
+    parser.add_argument("--accounts", type=int, default=2400,
+                        help="pupils of the 'page + submit' phases, shared among them in "
+                             "proportion to their clients (default 2400)")
     args = parser.parse_args(argv)
     from idp.accounts.passwords import Hasher
 
     probe = min(3.0, args.seconds / 3)
-    with running_home(args.accounts) as (home, settings, identifiers):
+    with running_home(WARM + args.accounts) as (home, settings, identifiers):
+        warm, fresh = identifiers[:WARM], identifiers[WARM:]
+        shares = [len(fresh) * clients // sum(CLIENT_COUNTS) for clients in CLIENT_COUNTS]
+        pools = {clients: fresh[sum(shares[:n]):sum(shares[:n + 1])]
+                 for n, clients in enumerate(CLIENT_COUNTS)}
         parameters = Hasher(settings.accounts).parameters
         with serving(home, home / "logs" / "bench-serve.log", WORKERS) as port:
             meter = CpuMeter(home)
-            for identifier in identifiers:  # warm every worker's connections and caches
+            for identifier in warm:  # warm every worker's connections and caches
                 log_in(port, identifier)
-            load(port, identifiers, "page + submit", max(CLIENT_COUNTS), 2.0, meter)
+            load(port, warm, "page + submit", max(CLIENT_COUNTS), 2.0, meter)
             probes, phases = [], []
             for kind in ("page + submit", "submit"):
                 for clients in CLIENT_COUNTS:
+                    people = pools[clients] if kind == "page + submit" else warm
                     probes.append(argon2_probe(settings, probe))
-                    phases.append(load(port, identifiers, kind, clients, args.seconds, meter))
-            phases.append(load(port, identifiers, "no-op", max(CLIENT_COUNTS),
+                    phases.append(load(port, people, kind, clients, args.seconds, meter))
+            phases.append(load(port, warm, "no-op", max(CLIENT_COUNTS),
                                min(args.seconds, 5.0), meter))
             probes.append(argon2_probe(settings, probe))
             all_cores = argon2_all_cores(settings, probe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from flask import Flask, g, jsonify, request
 
@@ -45,8 +46,9 @@ def build(settings: Settings | None = None) -> Flask:
     app.extensions["educonnect.directory"] = open_directory(settings, "idp")
     app.extensions["educonnect.store"] = open_store(settings)
 
-    from idp import health, login, metrics
+    from idp import health, login, metrics  # prometheus_client: imported once `serve` set it up
     metrics.init_app(app)
+    _request_logging(app, hsts=secure, observe=metrics.observe)  # first: times every hook
     app.register_blueprint(health.blueprint)
     login.init_app(app)  # SSO session interface, CSRFProtect, login and activation pages
     from idp import journeys
@@ -61,7 +63,6 @@ def build(settings: Settings | None = None) -> Flask:
     saml_sp.init_app(app)  # demo SAML SP under /demo/sp, only in a home where it is registered
     from idp import admin
     admin.init_app(app)  # school administration under /admin (needs the login services)
-    _request_logging(app, hsts=secure)
     _error_handlers(app)
     return app
 
@@ -72,7 +73,9 @@ def _route() -> str:
     return request.url_rule.rule if request.url_rule is not None else request.path
 
 
-def _request_logging(app: Flask, hsts: bool) -> None:
+def _request_logging(app: Flask, hsts: bool, observe: Callable[[int, float], None]) -> None:
+    """Security headers, the request log line and the request metrics (``observe``), from
+    one timer started before the request is handled."""
     @app.before_request
     def _begin():
         g.request_id = uuid.uuid4().hex[:16]
@@ -84,11 +87,12 @@ def _request_logging(app: Flask, hsts: bool) -> None:
             response.headers.setdefault(name, value)
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        seconds = time.perf_counter() - g.get("t0", time.perf_counter())
+        observe(response.status_code, seconds)
         if request.endpoint not in ("health.healthz", "metrics.metrics"):
             log.info("request", extra={
                 "request_id": g.get("request_id"), "method": request.method, "path": _route(),
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1)})
+                "status": response.status_code, "ms": round(seconds * 1000, 1)})
         return response
 
 

@@ -7,9 +7,8 @@ workers.
 from __future__ import annotations
 
 import os
-import time
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
                                generate_latest, multiprocess)
 
@@ -22,22 +21,15 @@ LATENCY = Histogram("educonnect_http_request_seconds", "Time to answer an HTTP r
 
 
 def init_app(app) -> None:
-    app.before_request(_start_timer)
-    app.after_request(_observe)
     app.register_blueprint(blueprint)
 
 
-def _start_timer() -> None:
-    g.request_started = time.perf_counter()
-
-
-def _observe(response):
-    started = g.pop("request_started", None)
+def observe(status: int, seconds: float) -> None:
+    """Count the request being answered and its duration (called once per request, by the
+    application's request hook, which times every request once)."""
     endpoint = request.endpoint or "unknown"
-    REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-    if started is not None:
-        LATENCY.labels(endpoint).observe(time.perf_counter() - started)
-    return response
+    REQUESTS.labels(endpoint, request.method, str(status)).inc()
+    LATENCY.labels(endpoint).observe(seconds)
 
 
 @blueprint.get("/metrics")

@@ -9,10 +9,12 @@ someone who typed the right password learns more (that the account must be activ
 the provisional password has expired).
 
 Which hash is checked: the provisional one while the account is ``notifie`` (credentials just
-issued by the school), the chosen one otherwise. A successful login records its time (through
-``defer``, which the web application points at a background writer so that the response does
-not wait for the directory's durable write) and re-hashes the password when the argon2id
-parameters changed.
+issued by the school), the chosen one otherwise. A successful login re-hashes the password when
+the argon2id parameters changed, and records its time in ``educonnectLastLogin`` when it is the
+account's first login of the day (French time): the school sees the day of the last login,
+every login is in the audit log, and the directory is not written at each of a pupil's logins
+of a school day. The write goes through ``defer``, which the web application points at a
+background writer so that the response does not wait for the directory's durable write.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from conf.settings import AccountsSettings
 from directory.models import AccountState
 from idp.accounts.identifiers import normalise_login
 from idp.accounts.passwords import Hasher
+from idp.accounts.provisional import LOCAL_ZONE
 from idp.accounts.repository import (AccountRepository, StoredAccount, is_deactivated,
                                      profile_of)
 from idp.logs import audit
@@ -103,4 +106,6 @@ class Authenticator:
         if stored.password_hash and self.hasher.needs_rehash(stored.password_hash):
             self.repository.replace_hash(dn, self.hasher.hash(password))
             audit("password.rehashed", uid=stored.person.uid)
-        self._defer(lambda: self.repository.record_login(dn, now), "last-login")
+        last = stored.person.account.last_login if stored.person.account else None
+        if last is None or last.astimezone(LOCAL_ZONE).date() != now.astimezone(LOCAL_ZONE).date():
+            self._defer(lambda: self.repository.record_login(dn, now), "last-login")

@@ -79,6 +79,28 @@ def test_pupil_logs_in_and_last_login_is_recorded(client, accounts, app, caplog)
     assert PASSWORD not in caplog.text and "c.martin47" not in caplog.text.lower()
 
 
+def test_last_login_is_written_at_the_first_login_of_each_day(accounts, app):
+    """educonnectLastLogin holds the first login of the day (French time): later logins that
+    day write nothing to the directory, the first one of the next day writes again."""
+    dn = accounts.active_pupil()
+    services = app.extensions["educonnect.login"]
+    morning = datetime(2026, 3, 9, 7, 5, tzinfo=timezone.utc)  # 08:05 in Paris
+    services.clock.source = morning.timestamp
+    assert post_login(app.test_client(), "c.martin47", PASSWORD).status_code == 302
+    assert services.writer.flush()
+    assert services.repository.get(dn).person.account.last_login == morning
+    for later in (morning + timedelta(hours=3), morning + timedelta(hours=15)):  # 23:05 Paris
+        services.clock.source = later.timestamp
+        assert post_login(app.test_client(), "c.martin47", PASSWORD).status_code == 302
+        assert services.writer.flush()
+        assert services.repository.get(dn).person.account.last_login == morning
+    next_day = morning + timedelta(hours=16, minutes=1)  # 00:06 in Paris, the day after
+    services.clock.source = next_day.timestamp
+    assert post_login(app.test_client(), "c.martin47", PASSWORD).status_code == 302
+    assert services.writer.flush()
+    assert services.repository.get(dn).person.account.last_login == next_day
+
+
 def test_parent_logs_in_with_the_representative_profile(client, accounts):
     """A legal representative logs in with their profile."""
     accounts.active_parent()
