@@ -413,6 +413,24 @@ def test_password_sessions_log_out_without_franceconnect(app, standin, family, a
     assert response.status_code == 200 and "Vous êtes déconnecté" in response.text
 
 
+
+def test_franceconnect_unreachable_at_logout_still_logs_out(app, standin, family, caplog):
+    """FranceConnect down when a parent logs out, its endpoints no longer known (discovery
+    cache expired): the local session ends all the same, the logged-out page is shown, and the
+    log says FranceConnect's session could not be ended."""
+    linked_parent(app, standin, family)
+    browser = Browser(app, standin)
+    browser.login()
+    assert auth_of(app, browser.client) is not None
+    standin.stop()
+    app.extensions["educonnect.franceconnect"].provider._metadata = None  # TTL elapsed
+    page = browser.client.get("/logout").text
+    response = browser.client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 200 and "Vous êtes déconnecté" in response.text
+    assert auth_of(app, browser.client) is None
+    assert any(r.getMessage() == "FranceConnect logout unavailable"
+               and r.error == "UpstreamUnavailable" for r in caplog.records)
+
 # -- refusals -----------------------------------------------------------------------------------
 def assert_refused(response, status: int, text: str, caplog, reason: str) -> None:
     assert response.status_code == status, response.text
