@@ -9,7 +9,7 @@ a load is as durable as at any other time, and the load is bounded by the disk's
 only): ``olcDbNoSync: TRUE`` (no fsync per commit) and ``olcDbEnvFlags: writemap`` (LMDB
 writes its pages in place in the shared memory map instead of copying each through a write
 call: measured on the nightly-load benchmark, slapd's CPU per added entry falls from about 220
-to about 120 µs). Adding or removing ``writemap`` makes slapd close and reopen the database
+to about 105 µs). Adding or removing ``writemap`` makes slapd close and reopen the database
 (back-mdb does it between operations); with synchronous commits a write-mapped database costs
 an msync of the map per commit, so the flag is for the no-sync time only. Afterwards both are
 turned off again and one committed write is made, whose fsync flushes everything written
@@ -76,8 +76,8 @@ def _database_dn(owner: Directory, base_dn: str) -> str:
 
 def _set_load_mode(owner: Directory, database: str, on: bool, no_sync: bool = False) -> None:
     """Load mode on (no fsync, write-mapped), or off (``no_sync`` as configured, no flags).
-    The flags change first when turning on and last when turning off, so that the database is
-    never write-mapped with synchronous commits."""
+    Synchronous commits stop before the flag is added and come back after it is removed: the
+    database is never write-mapped with synchronous commits."""
     flags = owner.get(database, ["olcDbEnvFlags"]).all("olcDbEnvFlags")
     if on:
         owner.modify(database, [("replace", "olcDbNoSync", ["TRUE"])])
