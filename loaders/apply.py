@@ -67,6 +67,7 @@ class Applier:
         self.advance = advance
         self.academy = plan.academy
         self.absent_since = plan.scan.date.strftime("%Y%m%d000000Z")
+        self._structures: dict[tuple[str, ...], list[str]] = {}
 
     # -- running -----------------------------------------------------------------------------
     def write_records(self) -> None:
@@ -116,7 +117,14 @@ class Applier:
         DNs its references resolve to, whether its INE is dropped, the mapping version."""
         plan = self.plan
         parts = [MAPPING_VERSION, kind.value, kept.digest.hex()]
-        parts += [f"s{j}={plan.structure_dn(j) or '-'}" for j in kept.structures]
+        if kept.structures:
+            # Records share their structure tuples (``scan`` interns them), and the plan no
+            # longer changes: resolve each tuple once.
+            resolved = self._structures.get(kept.structures)
+            if resolved is None:
+                resolved = self._structures[kept.structures] = [
+                    f"s{j}={plan.structure_dn(j) or '-'}" for j in kept.structures]
+            parts += resolved
         if kind is FileKind.ELEVE:
             records = plan.scan.records[perimeter.index]
             relatives = [j for j, _ in records.links.get(ident, ())]

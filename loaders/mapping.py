@@ -33,7 +33,7 @@ __all__ = ["MAPPING_VERSION", "MapContext", "Mapped", "map_record", "structure_r
            "structure_uai"]
 
 #: Bump when the mapping changes what it writes: every entry is then rewritten once.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 
 PERSON_CLASSES = ("top", "person", "organizationalPerson", "inetOrgPerson", "ENTPerson")
 PUPIL_CLASSES = (*PERSON_CLASSES, "ENTEleve", "educonnectSourced")

@@ -39,6 +39,7 @@ ENTRY_KINDS = {FileKind.ELEVE: EntryKind.PUPIL, FileKind.PERS_REL_ELEVE: EntryKi
 
 
 _SETS: dict[frozenset[str], frozenset[str]] = {}
+_CLAIMS: dict[tuple[frozenset[str], str], frozenset[str]] = {}
 
 
 def new_uid() -> str:
@@ -119,8 +120,12 @@ class Plan:
     def claim(self, dn: str, perimeter: str) -> None:
         """Record that a record of ``perimeter`` goes to entry ``dn`` (shared frozensets keep
         this small: almost every entry has the same one)."""
-        claimed = self.claimed_in.get(dn, frozenset()) | {perimeter}
-        self.claimed_in[dn] = _SETS.setdefault(claimed, claimed)
+        before = self.claimed_in.get(dn, frozenset())
+        claimed = _CLAIMS.get((before, perimeter))
+        if claimed is None:
+            union = before | {perimeter}
+            claimed = _CLAIMS[(before, perimeter)] = _SETS.setdefault(union, union)
+        self.claimed_in[dn] = claimed
 
     # -- resolution ----------------------------------------------------------------------------
     def structure_dn(self, jointure: str) -> str | None:

@@ -124,10 +124,11 @@ class Kept:
 
 
 def attributes_digest(attrs: dict[str, tuple[str, ...]]) -> bytes:
-    """Digest of a record's attributes as read (independent of value order)."""
-    text = "\x1e".join([name + "\x1f" + "\x1f".join(values if len(values) < 2 else sorted(values))
-                        for name, values in sorted(attrs.items())])
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    """Digest of a record's attributes as read: names sorted, each with its values in file
+    order (the mapping keeps the order and takes some first values, so it counts): the
+    first 16 bytes of the SHA-256 of their marshal format 2, which writes neither references
+    nor interning flags, so equal attributes always give the same bytes."""
+    return hashlib.sha256(marshal.dumps(sorted(attrs.items()), 2)).digest()[:16]
 
 
 def _summary(record: Record, offset: int) -> tuple:
@@ -153,15 +154,16 @@ def _summary(record: Record, offset: int) -> tuple:
 _FILES: list[ExportFile] = []
 
 
-def _read_file(index: int) -> tuple[list[tuple], bytes]:
-    """Read file ``index`` of ``_FILES``: record summaries and the records, marshalled."""
+def _read_file(index: int) -> tuple[bytes, bytes]:
+    """Read file ``index`` of ``_FILES``: the record summaries and the records, each
+    marshalled (cheaper than pickling them between processes)."""
     buffer = io.BytesIO()
     summaries = []
     for record in iter_records(_FILES[index]):
         offset = buffer.tell()
         marshal.dump((record.op, record.id, record.attrs, record.line), buffer)
         summaries.append(_summary(record, offset))
-    return summaries, buffer.getvalue()
+    return marshal.dumps(summaries), buffer.getvalue()
 
 
 class FileReader:
@@ -190,7 +192,7 @@ class FileReader:
             self._pool = None
         _FILES = []
 
-    def results(self) -> Iterator[tuple[list[tuple], bytes]]:
+    def results(self) -> Iterator[tuple[bytes, bytes]]:
         """``_read_file`` results for every file, in order (the first error is raised)."""
         if self._pool is None:
             for index in range(len(self.files)):
@@ -273,15 +275,17 @@ def scan(delivery: Delivery, perimeters: list[Perimeter], report: LoadReport,
     counts: Counter = Counter()
     interned: dict[tuple[str, ...], tuple[str, ...]] = {}
     try:
-        for path_index, (summaries, blob) in enumerate(reader.results()):
+        for path_index, (marshalled, blob) in enumerate(reader.results()):
+            summaries = marshal.loads(marshalled)
             perimeter, item = files[path_index]
             spill = spills[item.kind]
             base = spill.append_blob(blob)
             kept = records[perimeter.index]
+            place = _Place(item.kind, perimeter, path_index, item.path, base, spill, report)
+            upserts, deletes = kept.upserts[item.kind], kept.deletes[item.kind]
             for summary in summaries:
-                counts[(item.kind.value, summary[0])] += 1
-                _keep(item.kind, summary, base, perimeter, kept, path_index, item.path, spill,
-                      report, interned)
+                _keep(place, summary, kept, upserts, deletes, interned)
+            counts.update((item.kind.value, summary[0]) for summary in summaries)
             report.records_read += len(summaries)
             advance(len(summaries))
     except BaseException:
@@ -293,38 +297,50 @@ def scan(delivery: Delivery, perimeters: list[Perimeter], report: LoadReport,
     return Scan(perimeters, records, spills, paths, counts, date)
 
 
-def _keep(kind: FileKind, summary: tuple, base: int, perimeter: Perimeter,
-          kept: PerimeterRecords, path_index: int, path: str, spill: Spill, report: LoadReport,
-          interned: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where the records being kept come from (one file)."""
+
+    kind: FileKind
+    perimeter: Perimeter
+    path_index: int
+    path: str
+    base: int
+    spill: Spill
+    report: LoadReport
+
+    def skip(self, ident: str, line: int, code: str, reason: str) -> None:
+        self.report.warn(Issue(self.path, line, self.kind.value,
+                               f"{self.perimeter.academy}${ident}", code, reason))
+        self.report.count(self.kind.value, "skipped")
+
+
+def _keep(place: _Place, summary: tuple, kept: PerimeterRecords, upserts: dict[str, Kept],
+          deletes: dict[str, Kept], interned: dict[tuple[str, ...], tuple[str, ...]]) -> None:
     op, ident, line, offset, details = summary
-
-    def issue(code: str, reason: str) -> None:
-        report.warn(Issue(path, line, kind.value, f"{perimeter.academy}${ident}", code, reason))
-
-    if ident in kept.upserts[kind] or ident in kept.deletes[kind]:
-        issue("duplicate_record", f"the same {kind.value} id appears earlier in the delivery; "
-                                  "only the first one is loaded")
-        report.count(kind.value, "skipped")
+    kind = place.kind
+    if ident in upserts or ident in deletes:
+        place.skip(ident, line, "duplicate_record", f"the same {kind.value} id appears earlier "
+                                                    "in the delivery; only the first one is "
+                                                    "loaded")
         return
     if op == "delete":
-        kept.deletes[kind][ident] = Kept(base + offset, path_index, line, b"", ())
+        deletes[ident] = Kept(place.base + offset, place.path_index, line, b"", ())
         return
     digest, structures, has_name, extra = details
     if kind in PEOPLE_KINDS and not has_name:
-        issue("missing_name", "no family name (sn, ENTPersonNom or ENTPersonNomPatro); record "
-                              "skipped")
-        report.count(kind.value, "skipped")
+        place.skip(ident, line, "missing_name", "no family name (sn, ENTPersonNom or "
+                                                "ENTPersonNomPatro); record skipped")
         return
     if kind is FileKind.ETAB:
         if extra[0] is None:
-            issue("missing_uai", "no usable ENTStructureUAI (8 letters or digits); record "
-                                 "skipped")
-            report.count(kind.value, "skipped")
+            place.skip(ident, line, "missing_uai", "no usable ENTStructureUAI (8 letters or "
+                                                   "digits); record skipped")
             return
         kept.uais[ident] = extra[0]
     elif kind in (FileKind.MEF, FileKind.MATIERE) and not ident.isalnum():
-        issue("invalid_code", "the code is not made of letters and digits; record skipped")
-        report.count(kind.value, "skipped")
+        place.skip(ident, line, "invalid_code", "the code is not made of letters and digits; "
+                                                "record skipped")
         return
     elif kind is FileKind.ELEVE:
         ine, links, address = extra
@@ -335,5 +351,5 @@ def _keep(kind: FileKind, summary: tuple, base: int, perimeter: Perimeter,
         if address:
             kept.addresses[ident] = address
     structures = interned.setdefault(structures, structures)
-    kept.upserts[kind][ident] = Kept(base + offset, path_index, line, digest, structures)
-    spill.count += 1
+    upserts[ident] = Kept(place.base + offset, place.path_index, line, digest, structures)
+    place.spill.count += 1

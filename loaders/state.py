@@ -13,7 +13,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
-from directory import Directory, Entry, Tree, filter_format
+from directory import Directory, Tree, filter_format
 
 PERSON_ATTRIBUTES = ("objectClass", "ENTPersonJointure", "ENTEleveINE", "educonnectRecordHash",
                      "educonnectPerimeter", "educonnectAbsentSince", "ENTAuxPersRelEleveEleve",
@@ -53,18 +53,32 @@ def links_digest(pupils: Iterable[str], represented: Iterable[str]) -> str:
 
 
 EMPTY_LINKS = links_digest((), ())
-_INTERNED: dict[frozenset[str], frozenset[str]] = {}
+#: Entry kind and object classes by the classes as the directory sends them (almost every
+#: entry has one of a handful of sets).
+_CLASSES: dict[tuple[bytes, ...], tuple[EntryKind, frozenset[str]]] = {}
+_PERIMETERS: dict[tuple[bytes, ...], frozenset[str]] = {}
+Raw = dict[str, list[bytes]]
 
 
-def _intern(values: Iterable[str]) -> frozenset[str]:
-    key = frozenset(values)
-    return _INTERNED.setdefault(key, key)
+def _texts(values: list[bytes] | None) -> list[str]:
+    return [value.decode("utf-8", "replace") for value in values] if values else []
 
 
-def _links(entry: Entry) -> str:
-    pupils = entry.all("ENTAuxPersRelEleveEleve")
-    represented = entry.all("ENTAuxPersRelEleveRepresentant")
-    return links_digest(pupils, represented) if pupils or represented else EMPTY_LINKS
+def _classes(values: list[bytes] | None) -> tuple[EntryKind, frozenset[str]]:
+    key = tuple(values or ())
+    found = _CLASSES.get(key)
+    if found is None:
+        classes = frozenset(_texts(values))
+        found = _CLASSES[key] = (entry_kind(classes), classes)
+    return found
+
+
+def _perimeters(values: list[bytes] | None) -> frozenset[str]:
+    key = tuple(values or ())
+    found = _PERIMETERS.get(key)
+    if found is None:
+        found = _PERIMETERS[key] = frozenset(_texts(values))
+    return found
 
 
 class Existing:
@@ -88,16 +102,24 @@ class Existing:
         self.jointures = jointures
 
     @classmethod
-    def from_entry(cls, entry: Entry) -> Existing:
-        classes = _intern(entry.all("objectClass"))
-        ine = entry.first("ENTEleveINE")
-        return cls(entry.dn, entry_kind(classes), classes,
-                   _intern(entry.all("educonnectPerimeter")),
-                   entry.first("educonnectAbsentSince"),
-                   tuple(entry.all("educonnectRecordHash")),
-                   _links(entry),
-                   ine.upper() if ine else None,
-                   tuple(entry.all("ENTPersonJointure") or entry.all("ENTStructureJointure")))
+    def from_raw(cls, dn: str, raw: Raw) -> Existing:
+        """From a search result as the directory sends it (``Directory.search_many``: values
+        as bytes, attribute names as the server spells them)."""
+        attrs = {name.lower(): values for name, values in raw.items()}
+        kind, classes = _classes(attrs.get("objectclass"))
+        ine = attrs.get("enteleveine")
+        absent = attrs.get("educonnectabsentsince")
+        pupils = attrs.get("entauxpersreleleveeleve")
+        represented = attrs.get("entauxpersreleleverepresentant")
+        return cls(dn, kind, classes, _perimeters(attrs.get("educonnectperimeter")),
+                   absent[0].decode("utf-8", "replace") if absent else None,
+                   tuple(_texts(attrs.get("educonnectrecordhash"))),
+                   links_digest(_texts(pupils), _texts(represented))
+                   if pupils or represented else EMPTY_LINKS,
+                   ine[0].decode("utf-8", "replace").upper() if ine else None,
+                   tuple(_texts(attrs.get("entpersonjointure")
+                                or attrs.get("entstructurejointure")
+                                or attrs.get("entmefjointure") or attrs.get("entmatjointure"))))
 
     def stored_hash(self, academy: str, jointure: str) -> str | None:
         """The fingerprint value stored for record ``jointure`` of ``academy``, if any."""
@@ -132,23 +154,26 @@ class DirectoryState:
     # -- reading -----------------------------------------------------------------------------
     @classmethod
     def read(cls, directory: Directory, tree: Tree, academy: str) -> DirectoryState:
+        """Read what a load of ``academy`` may touch (paged searches, values decoded only
+        where planning uses them)."""
         state = cls(academy, tree)
-        people = directory.search_paged(
-            tree.people, filter_format("(ENTPersonJointure=%s*)", f"{academy}$"),
-            PERSON_ATTRIBUTES, scope="one")
-        for entry in people:
-            state.add_person(Existing.from_entry(entry))
-        for entry in directory.search_paged(tree.structures, "(objectClass=ENTStructure)",
-                                            STRUCTURE_ATTRIBUTES, scope="one"):
-            state.add_structure(Existing.from_entry(entry), entry.first("ENTStructureUAI"))
+        people = filter_format("(ENTPersonJointure=%s*)", f"{academy}$")
+        for dn, raw in directory.search_many([(tree.people, people)], PERSON_ATTRIBUTES,
+                                             scope="one", window=1):
+            state.add_person(Existing.from_raw(dn, raw))
+        for dn, raw in directory.search_many([(tree.structures, "(objectClass=ENTStructure)")],
+                                             STRUCTURE_ATTRIBUTES, scope="one", window=1):
+            uai = {name.lower(): values for name, values in raw.items()}.get("entstructureuai")
+            state.add_structure(Existing.from_raw(dn, raw),
+                                uai[0].decode("utf-8", "replace") if uai else None)
         for branch, key, target in ((tree.mef, "ENTMefJointure", state.mef),
                                     (tree.matieres, "ENTMatJointure", state.subjects)):
-            for entry in directory.search_paged(branch, f"({key}=*)", ("objectClass", key,
-                                                                       "educonnectRecordHash"),
-                                                scope="one"):
-                code = entry.first(key)
-                if code:
-                    target[code] = Existing.from_entry(entry)
+            for dn, raw in directory.search_many([(branch, f"({key}=*)")],
+                                                 ("objectClass", key, "educonnectRecordHash"),
+                                                 scope="one", window=1):
+                codes = {name.lower(): values for name, values in raw.items()}.get(key.lower())
+                if codes:
+                    target[codes[0].decode("utf-8", "replace")] = Existing.from_raw(dn, raw)
         return state
 
     def add_person(self, existing: Existing) -> None:
@@ -180,8 +205,9 @@ class DirectoryState:
             batch = wanted[start:start + INE_BATCH]
             terms = "".join(filter_format("(ENTEleveINE=%s)", ine) for ine in batch)
             query = f"(&(objectClass=ENTEleve)(|{terms}))"
-            for entry in directory.search(self.tree.people, query, PERSON_ATTRIBUTES, scope="one"):
-                existing = Existing.from_entry(entry)
+            for dn, raw in directory.search_many([(self.tree.people, query)], PERSON_ATTRIBUTES,
+                                                 scope="one", window=1):
+                existing = Existing.from_raw(dn, raw)
                 if existing.ine:
                     self.people_by_ine[existing.ine] = _prefer(
                         self.people_by_ine.get(existing.ine), existing)

@@ -33,6 +33,7 @@ from loaders.aaf.records import (
 ROOT_TAG = "ficAlimMENESR"
 
 _READ_CHUNK = 256 * 1024
+_HEADER_CHUNK = 8 * 1024
 _MAX_PROLOG_BYTES = 1024 * 1024
 
 _ACCEPTED_ENCODINGS = frozenset({
@@ -65,23 +66,32 @@ def iter_records(export_file: ExportFile, limits: Limits = DEFAULT_LIMITS) -> It
     been yielded already, so callers that must not act on a broken file read it to the end
     first (``delivery.validate``). The stream is closed when the iterator ends or is closed.
 
-    Files are first read the quick way (``_quick_records``: Python sees only whole requests),
-    which accepts only requests written in the usual, canonical shape. At the first request it
-    does not accept, or any error, the file is read again element by element
-    (``_RecordBuilder``), which gives the same records for the requests already read and
+    Files are first read from their text (``canonical.canonical_records``: regular
+    expressions over the decoded text while libxml2 only checks the document), which accepts
+    only files written in the usual, canonical shape; then the quick way (``_quick_records``:
+    Python sees only whole requests), which accepts only requests of the canonical shape. At
+    the first request a reader does not accept, or any error, the file is read again by the
+    next one, which gives the same records for the requests already read (they are not
+    yielded twice) and goes on; the last reader, element by element (``_RecordBuilder``),
     decides about the rest: a record or a precise error.
     """
+    from loaders.aaf.canonical import canonical_records
+
     done = 0
-    quick = _quick_records(export_file, limits)
-    try:
-        for record in quick:
-            done += 1
-            yield record
-        return
-    except (_Unusual, AAFError):
-        pass
-    finally:
-        quick.close()
+    for reader in (canonical_records, _quick_records):
+        records = reader(export_file, limits)
+        seen = 0
+        try:
+            for record in records:
+                seen += 1
+                if seen > done:
+                    done = seen
+                    yield record
+            return
+        except (_Unusual, AAFError):
+            pass
+        finally:
+            records.close()
     builder = _RecordBuilder(export_file, limits)
     batches = _event_batches(export_file, limits, with_comments=False)
     skip = done
@@ -103,7 +113,8 @@ def read_header(export_file: ExportFile, limits: Limits = DEFAULT_LIMITS) -> Hea
     document (bad XML, refused DTD, wrong root element).
     """
     pairs: list[tuple[str, str]] = []
-    batches = _event_batches(export_file, limits, with_comments=True)
+    # Header comments come first: small reads, so only the beginning is parsed.
+    batches = _event_batches(export_file, limits, with_comments=True, chunk_size=_HEADER_CHUNK)
     try:
         for batch in batches:
             for event, node in batch:
@@ -198,7 +209,7 @@ def _new_parser(with_comments: bool, tags: tuple[str, ...] | None = None,
 
 
 def _event_batches(export_file: ExportFile, limits: Limits, with_comments: bool,
-                   tags: tuple[str, ...] | None = None,
+                   tags: tuple[str, ...] | None = None, chunk_size: int = _READ_CHUNK,
                    ) -> Generator[Iterator[tuple[str, etree._Element]], None, None]:
     """Parse events of the file, one batch per chunk read, with the prolog checked before
     anything reaches libxml2 (events of elements named ``tags`` only, when given). Each batch
@@ -210,7 +221,7 @@ def _event_batches(export_file: ExportFile, limits: Limits, with_comments: bool,
     except OSError as exc:
         raise AAFError(path, None, None, f"cannot open the file: {_os_reason(exc)}") from None
     with stream:
-        reader = _ChunkReader(stream, path, limits.max_file_bytes)
+        reader = _ChunkReader(stream, path, limits.max_file_bytes, chunk_size)
         chunk, encoding = _read_prolog(reader, path)
         while True:
             try:
@@ -235,15 +246,17 @@ def _event_batches(export_file: ExportFile, limits: Limits, with_comments: bool,
 class _ChunkReader:
     """Reads a stream in chunks, enforcing the file size limit."""
 
-    def __init__(self, stream: BinaryIO, path: str, limit: int) -> None:
+    def __init__(self, stream: BinaryIO, path: str, limit: int,
+                 chunk_size: int = _READ_CHUNK) -> None:
         self._stream = stream
+        self._chunk_size = chunk_size
         self._path = path
         self._limit = limit
         self.total = 0
 
     def read(self) -> bytes:
         try:
-            chunk = self._stream.read(_READ_CHUNK)
+            chunk = self._stream.read(self._chunk_size)
         except (OSError, EOFError) as exc:
             raise AAFError(self._path, None, None,
                            f"cannot read the file: {_os_reason(exc)}") from None

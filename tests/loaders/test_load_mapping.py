@@ -60,14 +60,30 @@ def test_pupil_links_tell_legal_representatives_from_contacts():
         ("440001", "20"), ("440002", "10")]
 
 
-def test_attribute_digest_ignores_value_order_and_sees_every_change():
-    """The record digest is stable across value order and changes with any value."""
+def test_attribute_digest_ignores_attribute_order_and_sees_every_change():
+    """The record digest is stable across attribute order and changes with any value, value
+    order included (the mapping takes first values)."""
     one = attributes_digest({"x": ("1", "2"), "y": ("z",)})
-    assert one == attributes_digest({"y": ("z",), "x": ("2", "1")})
+    assert one == attributes_digest({"y": ("z",), "x": ("1", "2")})
+    assert one != attributes_digest({"y": ("z",), "x": ("2", "1")})
     assert one != attributes_digest({"x": ("1", "2"), "y": ("Z",)})
     assert one != attributes_digest({"x": ("1",), "y": ("z", "2")})
+    assert one != attributes_digest({"x": ("1", "2"), "y": ("z",), "w": ()})
+    assert one != attributes_digest({"x": ("1", "2"), "y": ("z", "")})
     assert attributes_digest(_pupil().attrs) != attributes_digest(
         _pupil(ENTEleveClasses=("7001$6B",)).attrs)
+
+
+def test_attribute_digest_does_not_depend_on_how_strings_were_made():
+    """Equal attributes give equal digests whether their strings are shared, interned or
+    built separately (marshal could otherwise write references or interning flags)."""
+    import sys
+    name = "".join(["ENTPerson", "Nom"])
+    value = "".join(["DUP", "ONT"])
+    shared = attributes_digest({name: (value, value), sys.intern("sn"): (value,)})
+    separate = attributes_digest({"ENTPersonNom": ("DUPONT", "".join(["DU", "PONT"])),
+                                  "".join(["s", "n"]): ("".join(["DUPO", "NT"]),)})
+    assert shared == separate
 
 
 def test_structure_references_are_what_the_mapping_resolves():
