@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from loaders.aaf.parser import (
-    _QUICK_MAX_PENDING, _ChunkReader, _read_prolog, _RefusingResolver, _Unusual,
+    _QUICK_MAX_PENDING, _ChunkReader, _read_prolog, _RefusingResolver, _Unusual, kept_values,
 )
 from loaders.aaf.records import ExportFile, Limits, Record
 
@@ -261,18 +261,8 @@ def _items(items: list[tuple[str, str, str]], attrs: dict[str, tuple[str, ...]],
         texts = [single] if single else _VALUE.findall(several) if several else []
         if len(texts) > max_values:
             raise _Unusual
-        kept = []
-        for value in texts:
-            if value:
-                if "&" in value:
-                    value = _unescape(value)
-                size = len(value)
-                if size > max_value:
-                    raise _Unusual
-                chars += size
-                value = value.strip()
-                if value:
-                    kept.append(value)
-        attrs[name] = tuple(dict.fromkeys(kept)) if len(kept) > 1 else tuple(kept)
+        attrs[name], size = kept_values(
+            [_unescape(value) if "&" in value else value for value in texts], max_value)
+        chars += size
     if chars > max_record:
         raise _Unusual

@@ -20,7 +20,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import BinaryIO
 
 from lxml import etree
@@ -831,17 +831,8 @@ def _quick_records(export_file: ExportFile, limits: Limits) -> Iterator[Record]:
                             continue
                         if len(texts) > max_values or not name.strip():
                             raise _Unusual
-                        kept = []
-                        for text in texts:
-                            if text is not None:
-                                size = len(text)
-                                if size > max_value:
-                                    raise _Unusual
-                                chars += size
-                                text = text.strip()
-                                if text:
-                                    kept.append(text)
-                        attrs[name] = tuple(dict.fromkeys(kept)) if len(kept) > 1 else tuple(kept)
+                        attrs[name], size = kept_values(texts, max_value)
+                        chars += size
                     if any(not name.strip() for name in attrs):
                         raise _Unusual
                     if not attrs or chars > max_record:
@@ -857,6 +848,24 @@ def _quick_records(export_file: ExportFile, limits: Limits) -> Iterator[Record]:
             raise _Unusual
     finally:
         batches.close()
+
+
+def kept_values(texts: Iterable[str | None], max_value: int) -> tuple[tuple[str, ...], int]:
+    """The values a record keeps from the texts of one item (stripped, empty ones dropped,
+    repeats removed, file order kept) and the characters they count towards the record's
+    limit; raises ``_Unusual`` when one is longer than ``max_value``."""
+    kept = []
+    chars = 0
+    for text in texts:
+        if text:
+            size = len(text)
+            if size > max_value:
+                raise _Unusual
+            chars += size
+            text = text.strip()
+            if text:
+                kept.append(text)
+    return (tuple(dict.fromkeys(kept)) if len(kept) > 1 else tuple(kept)), chars
 
 
 def _blank_tail(element: etree._Element) -> bool:
