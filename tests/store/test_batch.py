@@ -20,7 +20,9 @@ def test_ttls_answers_each_key_in_order(store: Store, timeline: Timeline) -> Non
     store.put("medium", 4, 30)
     left = store.ttls(["medium", "absent", "short", "long", "medium"])
     assert left[1] is None and left[2] is None
-    assert 29 < (left[0] or 0) <= 30 and left[4] == left[0]
+    # The same key asked twice: the same figure, give or take the millisecond Redis may count
+    # between its two reads.
+    assert 29 < (left[0] or 0) <= 30 and math.isclose(left[4] or 0, left[0], abs_tol=0.01)
     assert (left[3] or 0) > (left[0] or 0)  # 60 s less the time that passed, more than 30
     assert store.ttls([]) == []
 
