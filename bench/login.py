@@ -2,9 +2,9 @@
 
 What runs: a throw-away home (its own slapd and SQLite store) with pupils whose accounts are
 active (activated the day before), served by ``educonnect serve --workers 2`` (gunicorn) with
-the production argon2id parameters. Client processes on the same machine (one per concurrent browser, speaking HTTP
-through a minimal client that parses nothing but the status, the session cookie, the redirect
-and the CSRF token: they share the cores with the server) repeat logins:
+the production argon2id parameters. Client processes on the same machine (one per concurrent
+browser, speaking HTTP through a minimal client that parses nothing but the status, the session
+cookie, the redirect and the CSRF token: they share the cores with the server) repeat logins:
 
 - *page + submit*, 1 then 4 clients: a complete login with a fresh browser, GET /login (new
   session cookie, CSRF token) then POST /login with the credentials, expecting the 302 of a

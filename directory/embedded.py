@@ -206,7 +206,8 @@ class EmbeddedSlapd:
             return current
         rendered = self.render_config()
         if (not self.rendered_config.exists() or self.rendered_config.read_text() != rendered
-                or self.live_no_sync() not in (None, self.no_sync) or self.live_env_flags()):
+                or self.live_no_sync() not in (None, self.no_sync)
+                or self.live_env_flags()):
             self._build_config(rendered)
         self._check_port_free()
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
