@@ -22,27 +22,23 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from bridges.base import UpstreamRefused, UpstreamUnavailable
 from directory import DirectoryError
 from directory.models import Person
 from idp.accounts.identifiers import new_fr_edu_ct_id
 from idp.accounts.repository import AccountRepository
 from idp.admin.forms import SignInForm
 from idp.admin.services import admin_services
-from idp.admin.views import admin_signed_in, unavailable
+from idp.admin.views import (admin_signed_in, check_agent, staff_sign_in_disabled,
+                             unavailable)
 from idp.admin.staff import profile_of, staff_entry
 from idp.login.resume import PendingRequest, pending
-from idp.login.services import request_address
 from idp.logs import audit
 from idp.session import AuthMethod, current_authentication, log_in, renew_session_id
 from idp.store import StoreError
-from idp.throttle import wait_message
 
 blueprint = Blueprint("agents", __name__, url_prefix="/agents", template_folder="templates")
 
 PROFILE = "personnel"
-FAILURE = "Identifiant ou mot de passe incorrect."
-UNAVAILABLE = "L'annuaire académique ne répond pas. Merci de réessayer dans quelques minutes."
 UNKNOWN = ("Votre compte académique est reconnu, mais vous ne figurez pas dans les données "
            "des personnels transmises à ce service par votre académie : il ne peut donc pas "
            "vous ouvrir les services en ligne. Rapprochez-vous de votre établissement ou de la "
@@ -65,9 +61,7 @@ def login():
     svc = admin_services()
     parked = pending(request.args.get("resume"))
     if svc.bridge is None:
-        return render_template("admin/message.html", title="Connexion des personnels",
-                               message="La connexion des personnels n'est pas activée sur ce "
-                                       "service."), 503
+        return staff_sign_in_disabled()
     auth = current_authentication()
     if (request.method == "GET" and parked is not None and not parked.renew
             and auth is not None and auth.profile == PROFILE):
@@ -75,23 +69,9 @@ def login():
     form = SignInForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _page(form, parked, status=200 if request.method == "GET" else 400)
-    identifier = form.identifier.data.strip()
-    address = request_address()
-    throttle_key = f"agent:{identifier.casefold()}"
-    verdict = svc.throttle.check(throttle_key, address)
-    if not verdict.allowed:
-        audit("agents.login_throttled", wait=round(verdict.wait))
-        return _page(form, parked, error=verdict.message, status=429)
-    try:
-        identity = svc.bridge.authenticate(identifier, form.password.data)
-    except UpstreamUnavailable:
-        return _page(form, parked, error=UNAVAILABLE, status=503)
-    except UpstreamRefused as exc:
-        audit("agents.login_failed", reason=str(exc))
-        wait = svc.throttle.failure(throttle_key, address)
-        return _page(form, parked, status=401,
-                     error=FAILURE + (f" {wait_message(wait)}" if wait > 0 else ""))
-    svc.throttle.success(throttle_key)
+    identity, error, status = check_agent(form, "agents")
+    if identity is None:
+        return _page(form, parked, error=error, status=status)
     base_dn = svc.settings.directory.base_dn
     entry = staff_entry(svc.directory, base_dn, identity.email, Person.ATTRIBUTES)
     if entry is None and parked is not None:

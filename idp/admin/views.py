@@ -13,7 +13,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, session, url_for)
 from flask_wtf import FlaskForm
 
-from bridges.base import UpstreamRefused, UpstreamUnavailable
+from bridges.base import UpstreamIdentity, UpstreamRefused, UpstreamUnavailable
 from directory import DirectoryError
 from directory.models import AccountOrigin, AccountState
 from idp.admin import issuing, reports, stats
@@ -123,34 +123,51 @@ def _school_roster(grant: Grant) -> Roster:
 # -- sign-in, second factor, sign-out ---------------------------------------------------------
 @blueprint.route("/connexion", methods=["GET", "POST"])
 def sign_in():
-    svc = admin_services()
     form = SignInForm()
-    if svc.bridge is None:
-        return render_template("admin/message.html", title="Connexion des personnels",
-                               message="La connexion des personnels n'est pas activée sur ce "
-                                       "service."), 503
+    if admin_services().bridge is None:
+        return staff_sign_in_disabled()
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("admin/sign_in.html", form=form)
+    identity, error, status = check_agent(form, "admin")
+    if identity is None:
+        return render_template("admin/sign_in.html", form=form, error=error), status
+    renew_session_id()
+    svc = admin_services()
+    admin_signed_in(profile_of(identity, svc.directory, svc.settings.directory.base_dn))
+    return redirect(url_for("admin.home"))
+
+
+def staff_sign_in_disabled() -> tuple[str, int]:
+    """The page of a staff sign-in when no agents directory is configured."""
+    return render_template("admin/message.html", title="Connexion des personnels",
+                           message="La connexion des personnels n'est pas activée sur ce "
+                                   "service."), 503
+
+
+def check_agent(form: SignInForm, event: str) -> tuple[UpstreamIdentity | None, str | None, int]:
+    """Check the academic identifier and password of a valid ``form`` with the agents
+    directory, throttled like every login (one counter per identifier, shared by every staff
+    sign-in page): ``(identity, None, 200)``, or ``(None, the French error, its HTTP status)``.
+    ``event`` names the page in the audit events (``<event>.login_throttled``,
+    ``<event>.login_failed``)."""
+    svc = admin_services()
     identifier = form.identifier.data.strip()
     address = request_address()
     throttle_key = f"agent:{identifier.casefold()}"
     verdict = svc.throttle.check(throttle_key, address)
     if not verdict.allowed:
-        audit("admin.login_throttled", wait=round(verdict.wait))
-        return render_template("admin/sign_in.html", form=form, error=verdict.message), 429
+        audit(f"{event}.login_throttled", wait=round(verdict.wait))
+        return None, verdict.message, 429
     try:
         identity = svc.bridge.authenticate(identifier, form.password.data)
     except UpstreamUnavailable:
-        return render_template("admin/sign_in.html", form=form, error=UNAVAILABLE), 503
+        return None, UNAVAILABLE, 503
     except UpstreamRefused as exc:
-        audit("admin.login_failed", reason=str(exc))
+        audit(f"{event}.login_failed", reason=str(exc))
         wait = svc.throttle.failure(throttle_key, address)
-        error = FAILURE + (f" {wait_message(wait)}" if wait > 0 else "")
-        return render_template("admin/sign_in.html", form=form, error=error), 401
+        return None, FAILURE + (f" {wait_message(wait)}" if wait > 0 else ""), 401
     svc.throttle.success(throttle_key)
-    renew_session_id()
-    admin_signed_in(profile_of(identity, svc.directory, svc.settings.directory.base_dn))
-    return redirect(url_for("admin.home"))
+    return identity, None, 200
 
 
 def admin_signed_in(profile: StaffProfile) -> None:
