@@ -23,7 +23,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -356,8 +356,9 @@ def _pid_file(path: Path) -> int | None:
 
 
 @dataclass(frozen=True)
-class CpuSample:
-    """CPU seconds used so far, by part, at one instant."""
+class CpuTimes:
+    """CPU seconds used by each part: so far, at one instant (:meth:`CpuMeter.sample`), or
+    between two instants (the difference of two samples, :meth:`CpuMeter.used`)."""
 
     wall: float
     machine: float
@@ -369,17 +370,8 @@ class CpuSample:
     bench: float
     """This process and the children it waited for (the benchmark's client processes)."""
 
-
-@dataclass(frozen=True)
-class CpuUse:
-    """CPU seconds used by each part between two samples."""
-
-    wall: float
-    machine: float
-    workers: float
-    master: float
-    slapd: float
-    bench: float
+    def __sub__(self, other: CpuTimes) -> CpuTimes:
+        return CpuTimes(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
 
     @property
     def server(self) -> float:
@@ -410,11 +402,11 @@ class CpuMeter:
         return [int(entry.name) for entry in Path("/proc").iterdir()
                 if entry.name.isdigit() and _parent(int(entry.name)) == master]
 
-    def sample(self) -> CpuSample:
+    def sample(self) -> CpuTimes:
         master = _pid_file(self.home / "run" / "gunicorn.pid")
         slapd = _pid_file(self.home / "run" / "slapd.pid")
         own = os.times()
-        return CpuSample(
+        return CpuTimes(
             wall=time.monotonic(), machine=machine_busy_seconds(),
             workers=sum(process_cpu(pid, children=True) for pid in self.worker_pids()),
             master=process_cpu(master) if master else 0.0,
@@ -422,10 +414,8 @@ class CpuMeter:
             bench=own.user + own.system + own.children_user + own.children_system)
 
     @staticmethod
-    def used(before: CpuSample, after: CpuSample) -> CpuUse:
-        return CpuUse(after.wall - before.wall, after.machine - before.machine,
-                      after.workers - before.workers, after.master - before.master,
-                      after.slapd - before.slapd, after.bench - before.bench)
+    def used(before: CpuTimes, after: CpuTimes) -> CpuTimes:
+        return after - before
 
 
 def machine_busy_seconds() -> float:

@@ -50,7 +50,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bench._server import (PASSWORD, Browser, CpuMeter, CpuUse, cores, log_in, percentile,
+from bench._server import (PASSWORD, Browser, CpuMeter, CpuTimes, cores, log_in, percentile,
                            request, running_home, serving)
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class Phase:
     seconds: float
     latencies: list[float]
     client_cpu: float
-    cpu: CpuUse
+    cpu: CpuTimes
     argon2_cpu: float
     """CPU seconds the workers spent inside argon2id."""
 
