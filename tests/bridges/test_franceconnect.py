@@ -167,16 +167,20 @@ class LocalServer:
         self.httpd.server_close()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler of the local test servers: no access log on stderr."""
+
+    def log_message(self, *args):
+        return None
+
+
 def tampering_proxy(target: str, id_token=None, userinfo=None) -> LocalServer:
     """A proxy to the stand-in's ``/token`` and ``/userinfo`` at ``<url>/token`` and
     ``<url>/userinfo``; ``id_token(token) -> token`` and ``userinfo(response) -> (type, body)``
     rewrite what passes. Every path asked for is recorded in ``hits``."""
     hits: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(QuietHandler):
         def _forward(self, method):
             hits.append(self.path)
             length = int(self.headers.get("Content-Length") or 0)
@@ -225,10 +229,7 @@ def resign(key, **changes):
 
 
 def slow_server(delay: float) -> LocalServer:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(QuietHandler):
         def _slow(self):
             time.sleep(delay)
             try:
@@ -678,10 +679,7 @@ def test_provider_slow(standin, store):
 
 
 def test_provider_error_5xx_is_unavailable(standin, store):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self):
             self.send_response(502)
             self.send_header("Content-Type", "text/html")
