@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -13,8 +12,29 @@ from directory import Tree
 from loaders.synthetic import generate_academy
 from tests.loaders.test_load_support import dump_by_jointure, run
 
-LOAD = ("import sys; from loaders.commands import load_command; "
-        "load_command.main(args=sys.argv[1:], prog_name='load')")
+#: The load command, killed by SIGKILL (by itself, so that the moment does not depend on how
+#: fast the machine is) once the directory has answered ``argv[1]`` writes of person entries:
+#: the writes still in flight in the pipeline window may or may not be applied.
+LOAD = """
+import os, signal, sys
+from directory.connection import Directory
+from loaders.commands import load_command
+
+limit, answered = int(sys.argv[1]), 0
+pipelined = Directory.apply_many
+
+def apply_many(self, writes, window=64):
+    global answered
+    for result in pipelined(self, writes, window):
+        if ",ou=people," in result.write.dn:
+            answered += 1
+            if answered >= limit:
+                os.kill(os.getpid(), signal.SIGKILL)
+        yield result
+
+Directory.apply_many = apply_many
+load_command.main(args=sys.argv[2:], prog_name="load")
+"""
 
 
 @pytest.fixture(scope="module")
@@ -34,26 +54,14 @@ def _wipe(owner, base_dn: str) -> None:
 
 
 def _load_and_kill(settings, owner, folder, after_people: int) -> int:
-    """Start the load command in a child process and SIGKILL it once ``after_people`` person
-    entries exist; returns how many existed when it died."""
+    """Run the load command in a child process that is SIGKILLed once ``after_people`` writes
+    of person entries have been answered; returns how many person entries exist then."""
     env = {**os.environ, "EDUCONNECT_HOME": str(settings.home)}
-    child = subprocess.Popen([sys.executable, "-c", LOAD, str(folder)], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = settings.directory.base_dn
-    try:
-        deadline = time.monotonic() + 120
-        while child.poll() is None and time.monotonic() < deadline:
-            if _people(owner, base) >= after_people:
-                child.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.01)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    child = subprocess.run([sys.executable, "-c", LOAD, str(after_people), str(folder)],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=180)
     assert child.returncode == -signal.SIGKILL, "the load finished before it could be killed"
-    return _people(owner, base)
+    return _people(owner, settings.directory.base_dn)
 
 
 @pytest.mark.parametrize("after_people", [150, 800], ids=["during-relatives", "during-pupils"])
